@@ -1,0 +1,519 @@
+// `--match auto`: services → pods → network namespaces → processes → artifacts.
+//
+// Pass 1 feeds every record here; state is per namespace, per process and per artifact (compact
+// typed columns), never per edge, so memory follows the number of vertices, not the capture size.
+import { IntColumn } from '../provenance/id-index.js';
+import type { Annotations } from '../provenance/records.js';
+import { isLocalAddress, normalizeAddress } from './addresses.js';
+import type { ClusterModel } from './cluster-model.js';
+import { vipKey } from './cluster-model.js';
+import { type NetnsEvidence, decideNetns, emptyEvidence } from './decide.js';
+import type { NsMapEntry } from './ns-map.js';
+import type { AttributionOutcome, AttributionResult, Attributor, FlowRow, NetnsReport } from './result.js';
+import { UNATTRIBUTED } from './result.js';
+
+/** Executables of kubelet exec probes seen in the wild, used when no Pod spec says which. */
+export const DEFAULT_PROBE_EXECUTABLES = ['grpc_health_probe', 'grpc-health-probe'];
+
+/** Process-tree edges that change namespaces on purpose: inheriting across them would be wrong. */
+const NAMESPACE_CHANGING_OPERATIONS = new Set(['unshare', 'setns']);
+
+const UNKNOWN = -1;
+const NO_LINK = -2147483648;
+
+const Kind = { none: 0, process: 1, artifact: 2, other: 3 } as const;
+
+interface SocketState {
+  netns: number;
+  localAddress: string;
+  localPort: string;
+  remoteAddress: string;
+  remotePort: string;
+  protocol: string;
+  connects: number;
+  accepts: number;
+  firstTime: string;
+  lastTime: string;
+}
+
+function knownNs(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '-1';
+}
+
+function basename(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i === -1 ? path : path.slice(i + 1);
+}
+
+function earlier(a: string, b: string): boolean {
+  return a === '' || (b !== '' && Number(b) < Number(a));
+}
+
+export class AutoAttributor implements Attributor {
+  private readonly kind = new IntColumn(Kind.none);
+  private readonly procNetns = new IntColumn(UNKNOWN);
+  private readonly procPid = new IntColumn(UNKNOWN);
+  private readonly procMntns = new Map<number, string>();
+  private readonly procPidns = new Map<number, string>();
+  private readonly probe = new IntColumn(0);
+  /** Artifact → first linked group: a netns (encoded < 0) or, for processes of unknown netns, the process. */
+  private readonly artLink = new IntColumn(NO_LINK);
+  private readonly artMoreLinks = new Map<number, Set<number>>();
+  /** Artifact touched by a process that is not a probe. */
+  private readonly artNonProbe = new IntColumn(0);
+  private readonly artTgid = new IntColumn(UNKNOWN);
+  private readonly artSocketNetns = new IntColumn(UNKNOWN);
+  private readonly sockets = new Map<number, SocketState>();
+  private readonly netnsIds = new Map<string, number>();
+  private readonly netns: NetnsEvidence[] = [];
+  /** Process-tree edges as (child, parent) pairs. */
+  private readonly treeEdges: number[] = [];
+  private readonly pidToProcesses = new Map<number, number[]>();
+  private readonly stems: string[];
+  private readonly probeCommands: Set<string>;
+  private readonly probeExecutables: Set<string>;
+  private readonly nsMapByNetns = new Map<string, NsMapEntry>();
+  private readonly nsMapByOther = new Map<string, NsMapEntry>();
+
+  constructor(
+    private readonly model: ClusterModel,
+    nsMap: NsMapEntry[] = [],
+  ) {
+    const stems = new Set<string>();
+    for (const c of model.candidates) for (const s of c.stems) stems.add(s);
+    this.stems = [...stems];
+    this.probeCommands = new Set(model.candidates.flatMap((c) => [...c.probeCommands]));
+    this.probeExecutables = new Set(model.candidates.flatMap((c) => [...c.probeExecutables]));
+    for (const e of nsMap) {
+      this.nsMapByNetns.set(e.netns, e);
+      if (e.mntns) this.nsMapByOther.set(`mnt:${e.mntns}`, e);
+      if (e.pidns) this.nsMapByOther.set(`pid:${e.pidns}`, e);
+    }
+  }
+
+  private netnsId(inode: string): number {
+    let id = this.netnsIds.get(inode);
+    if (id === undefined) {
+      id = this.netns.length;
+      this.netnsIds.set(inode, id);
+      this.netns.push(emptyEvidence(inode));
+    }
+    return id;
+  }
+
+  private isProbe(ann: Annotations): boolean {
+    const exe = ann.exe ?? '';
+    const cmd = ann['command line'] ?? '';
+    if (this.probeCommands.has(cmd) || this.probeExecutables.has(exe)) return true;
+    const firstWord = cmd.split(' ', 1)[0] ?? '';
+    return DEFAULT_PROBE_EXECUTABLES.includes(basename(exe)) || DEFAULT_PROBE_EXECUTABLES.includes(basename(firstWord));
+  }
+
+  process(v: number, ann: Annotations): void {
+    this.kind.set(v, Kind.process);
+    const pid = Number(ann.pid);
+    if (Number.isInteger(pid)) {
+      this.procPid.set(v, pid);
+      const list = this.pidToProcesses.get(pid);
+      if (list) list.push(v);
+      else this.pidToProcesses.set(pid, [v]);
+    }
+    if (this.isProbe(ann)) this.probe.set(v, 1);
+    const mnt = ann['mount namespace'];
+    if (knownNs(mnt)) this.procMntns.set(v, mnt!);
+    const pidns = ann['pid namespace'];
+    if (knownNs(pidns)) this.procPidns.set(v, pidns!);
+    const inode = ann['net namespace'];
+    if (!knownNs(inode)) return;
+    const id = this.netnsId(inode!);
+    this.procNetns.set(v, id);
+    const ev = this.netns[id]!;
+    ev.processes++;
+    if (!ev.hostHint && (ann.pid === '1' || ann.ppid === '0')) ev.hostHint = `pid ${ann.pid} (${ann.name ?? ann.exe ?? 'init'}) runs in it`;
+    this.recordStems(ev, ann);
+  }
+
+  private recordStems(ev: NetnsEvidence, ann: Annotations): void {
+    for (const field of ['exe', 'cwd', 'command line'] as const) {
+      const value = ann[field];
+      if (!value) continue;
+      const lower = value.toLowerCase();
+      for (const stem of this.stems) {
+        if (!ev.stemHits.has(stem) && lower.includes(stem)) ev.stemHits.set(stem, `${field} ${value.length > 60 ? `${value.slice(0, 57)}...` : value}`);
+      }
+    }
+  }
+
+  artifact(v: number, ann: Annotations): void {
+    this.kind.set(v, Kind.artifact);
+    const tgid = ann.tgid;
+    if (tgid !== undefined) {
+      const n = Number(tgid);
+      if (Number.isInteger(n)) this.artTgid.set(v, n);
+    }
+    if (ann.subtype !== 'network socket') return;
+    const inode = ann['net namespace'];
+    const netns = knownNs(inode) ? this.netnsId(inode!) : UNKNOWN;
+    if (netns !== UNKNOWN) this.artSocketNetns.set(v, netns);
+    const socket: SocketState = {
+      netns,
+      localAddress: normalizeAddress(ann['local address'] ?? ''),
+      localPort: ann['local port'] ?? '',
+      remoteAddress: normalizeAddress(ann['remote address'] ?? ''),
+      remotePort: ann['remote port'] ?? '',
+      protocol: (ann.protocol ?? '').toUpperCase(),
+      connects: 0,
+      accepts: 0,
+      firstTime: '',
+      lastTime: '',
+    };
+    this.sockets.set(v, socket);
+    if (netns === UNKNOWN) return;
+    const ev = this.netns[netns]!;
+    if (socket.localAddress && !isLocalAddress(socket.localAddress)) ev.localAddresses.add(socket.localAddress);
+    // Only a connecting socket has the any-address as its peer: an in-pod connect to its own port.
+    if ((socket.remoteAddress === '0.0.0.0' || socket.remoteAddress === '::') && socket.remotePort) {
+      this.served(ev, socket.remotePort, `probe connects to ${socket.remoteAddress}:${socket.remotePort}`);
+    }
+  }
+
+  private served(ev: NetnsEvidence, port: string, how: string): void {
+    const n = Number(port);
+    if (Number.isInteger(n) && n > 0 && !ev.servedPorts.has(n)) ev.servedPorts.set(n, how);
+  }
+
+  otherVertex(v: number): void {
+    this.kind.set(v, Kind.other);
+  }
+
+  edge(type: string, from: number, to: number, ann: Annotations): void {
+    let processV: number;
+    let artifactV: number;
+    if (type === 'Used') {
+      processV = from;
+      artifactV = to;
+    } else if (type === 'WasGeneratedBy') {
+      processV = to;
+      artifactV = from;
+    } else if (type === 'WasTriggeredBy') {
+      if (!NAMESPACE_CHANGING_OPERATIONS.has(ann.operation ?? '')) this.treeEdges.push(from, to);
+      return;
+    } else {
+      // Unknown edge types: link by what the endpoints turned out to be, when already seen.
+      const kf = this.kind.get(from);
+      const kt = this.kind.get(to);
+      if (kf === Kind.process && kt === Kind.artifact) [processV, artifactV] = [from, to];
+      else if (kf === Kind.artifact && kt === Kind.process) [processV, artifactV] = [to, from];
+      else return;
+    }
+    const netns = this.procNetns.get(processV);
+    const group = netns !== UNKNOWN ? -1 - netns : processV;
+    const first = this.artLink.get(artifactV);
+    if (first === NO_LINK) this.artLink.set(artifactV, group);
+    else if (first !== group) {
+      const more = this.artMoreLinks.get(artifactV);
+      if (more) more.add(group);
+      else this.artMoreLinks.set(artifactV, new Set([group]));
+    }
+    if (this.probe.get(processV) === 0) this.artNonProbe.set(artifactV, 1);
+
+    const op = ann.operation;
+    if (op !== 'accept' && op !== 'connect') return;
+    const socket = this.sockets.get(artifactV);
+    if (!socket) return;
+    if (op === 'accept') socket.accepts++;
+    else socket.connects++;
+    const time = ann.time ?? '';
+    if (earlier(socket.firstTime, time)) socket.firstTime = time;
+    if (socket.lastTime === '' || (time !== '' && Number(time) > Number(socket.lastTime))) socket.lastTime = time;
+    const ownerNetns = socket.netns !== UNKNOWN ? socket.netns : netns;
+    if (ownerNetns === UNKNOWN) return;
+    const ev = this.netns[ownerNetns]!;
+    if (op === 'accept') this.served(ev, socket.localPort, `accepts :${socket.localPort}`);
+    else if (isLocalAddress(socket.remoteAddress)) this.served(ev, socket.remotePort, `connects to local :${socket.remotePort}`);
+  }
+
+  finish(): AttributionOutcome {
+    const netnsResults = this.netns.map((ev) => decideNetns(ev, this.model, this.nsMapByNetns.get(ev.netns)));
+    const processResult = this.resolveProcesses(netnsResults);
+    const artifactResult = this.resolveArtifacts(netnsResults, processResult);
+    const resultOf = (v: number): AttributionResult | undefined => {
+      const k = this.kind.get(v);
+      if (k === Kind.process) return processResult.get(v) ?? UNATTRIBUTED;
+      if (k === Kind.artifact) return artifactResult.get(v) ?? UNATTRIBUTED;
+      return UNATTRIBUTED;
+    };
+    const netns: NetnsReport[] = this.netns.map((ev, i) => {
+      const r = netnsResults[i]!;
+      return { netns: ev.netns, processes: ev.processes, svc: r.svc, pod: r.pod, kind: r.kind, candidates: r.candidates, evidence: r.evidence };
+    });
+    return {
+      resultOf,
+      isProbeOnly: (v) => (this.kind.get(v) === Kind.process ? this.probe.get(v) === 1 : this.kind.get(v) === Kind.artifact && this.artLink.get(v) !== NO_LINK && this.artNonProbe.get(v) === 0),
+      netns,
+      flows: this.flows(artifactResult),
+      notes: this.model.notes,
+    };
+  }
+
+  /** Processes: their netns; else an ns-map entry for their mount/pid namespace; else the process tree. */
+  private resolveProcesses(netnsResults: AttributionResult[]): Map<number, AttributionResult> {
+    const out = new Map<number, AttributionResult>();
+    const unknown: number[] = [];
+    for (let v = 0; v < this.kind.length; v++) {
+      if (this.kind.get(v) !== Kind.process) continue;
+      const netns = this.procNetns.get(v);
+      if (netns !== UNKNOWN) out.set(v, netnsResults[netns]!);
+      else unknown.push(v);
+    }
+    const byOtherNs = new Map<string, AttributionResult>();
+    for (const v of unknown) {
+      const entry = this.nsMapByOther.get(`mnt:${this.procMntns.get(v)}`) ?? this.nsMapByOther.get(`pid:${this.procPidns.get(v)}`);
+      if (!entry) continue;
+      let r = byOtherNs.get(entry.netns);
+      if (!r) {
+        const base = netnsResults[this.netnsIds.get(entry.netns) ?? -1] ?? decideNetns(emptyEvidence(entry.netns), this.model, entry);
+        r = { ...base, kind: base.kind === '' ? '' : 'ns-map', evidence: `mount/pid namespace listed in ns-map for netns ${entry.netns}; ${base.evidence}` };
+        byOtherNs.set(entry.netns, r);
+      }
+      out.set(v, r);
+    }
+    const inherited = this.inheritThroughTree();
+    const treeResults = new Map<number, AttributionResult>();
+    for (const [v, label] of inherited) {
+      if (out.has(v)) continue;
+      if (label === CONFLICT) {
+        const netnsSet = this.conflictingNetns.get(v) ?? [];
+        const rs = netnsSet.map((n) => netnsResults[n]!);
+        out.set(v, {
+          ...UNATTRIBUTED,
+          kind: 'conflict',
+          candidates: [...new Set(rs.flatMap((r) => [r.svc, r.candidates].flatMap((s) => (s ? s.split('|') : []))))].sort().join('|'),
+          evidence: `netns unknown; linked by the process tree to several namespaces (${netnsSet.map((n) => this.netns[n]!.netns).join(', ')})`,
+        });
+        continue;
+      }
+      let r = treeResults.get(label);
+      if (!r) {
+        const base = netnsResults[label]!;
+        r = {
+          ...base,
+          kind: base.svc || base.candidates ? 'tree' : base.kind,
+          evidence: `netns unknown; inherits netns ${this.netns[label]!.netns} from linked processes (clone/execve)${base.evidence ? `; ${base.evidence}` : ''}`,
+        };
+        treeResults.set(label, r);
+      }
+      out.set(v, r);
+    }
+    return out;
+  }
+
+  private conflictingNetns = new Map<number, number[]>();
+
+  /**
+   * Multi-source BFS over process-tree edges, in both directions, from processes whose netns is known
+   * through processes whose netns is not: each takes the netns of its nearest known relatives, or
+   * CONFLICT when the nearest ones disagree.
+   */
+  private inheritThroughTree(): Map<number, number> {
+    const adjacency = new Map<number, number[]>();
+    const link = (a: number, b: number) => {
+      const l = adjacency.get(a);
+      if (l) l.push(b);
+      else adjacency.set(a, [b]);
+    };
+    const edges = this.treeEdges;
+    for (let i = 0; i < edges.length; i += 2) {
+      const child = edges[i]!;
+      const parent = edges[i + 1]!;
+      const childKnown = this.procNetns.get(child) !== UNKNOWN;
+      const parentKnown = this.procNetns.get(parent) !== UNKNOWN;
+      if (childKnown && parentKnown) continue;
+      link(child, parent);
+      link(parent, child);
+    }
+    const label = new Map<number, number>();
+    let frontier: number[] = [];
+    for (const v of adjacency.keys()) {
+      const n = this.procNetns.get(v);
+      if (n !== UNKNOWN) {
+        label.set(v, n);
+        frontier.push(v);
+      }
+    }
+    const inherited = new Map<number, number>();
+    while (frontier.length) {
+      const reached = new Map<number, Set<number>>();
+      for (const v of frontier) {
+        const l = label.get(v)!;
+        for (const w of adjacency.get(v) ?? []) {
+          if (label.has(w) || this.procNetns.get(w) !== UNKNOWN) continue;
+          const set = reached.get(w);
+          if (set) set.add(l);
+          else reached.set(w, new Set([l]));
+        }
+      }
+      frontier = [];
+      for (const [w, labels] of reached) {
+        let l: number;
+        if (labels.size === 1 && !labels.has(CONFLICT)) l = [...labels][0]!;
+        else {
+          l = CONFLICT;
+          const sources = new Set<number>();
+          for (const x of labels) for (const n of x === CONFLICT ? [] : [x]) sources.add(n);
+          this.conflictingNetns.set(w, [...sources]);
+        }
+        label.set(w, l);
+        inherited.set(w, l);
+        frontier.push(w);
+      }
+    }
+    return inherited;
+  }
+
+  /** Artifacts: a socket's own netns; else the processes that used/generated it or own it by tgid. */
+  private resolveArtifacts(netnsResults: AttributionResult[], processResult: Map<number, AttributionResult>): Map<number, AttributionResult> {
+    const out = new Map<number, AttributionResult>();
+    // Many artifacts share a result: derive each (base result, how) pair once.
+    const derived = new Map<string, AttributionResult>();
+    const resultIds = new Map<AttributionResult, number>();
+    const idOf = (r: AttributionResult) => resultIds.get(r) ?? resultIds.set(r, resultIds.size).get(r)!;
+    const derive = (base: AttributionResult, how: string, extra: Partial<AttributionResult> = {}): AttributionResult => {
+      const key = `${idOf(base)}|${how}|${extra.candidates ?? ''}`;
+      let r = derived.get(key);
+      if (!r) {
+        r = { ...base, ...extra, evidence: `${how}${base.evidence ? `; ${base.evidence}` : ''}` };
+        derived.set(key, r);
+      }
+      return r;
+    };
+    const once = (key: string, make: () => AttributionResult): AttributionResult => derived.get(key) ?? derived.set(key, make()).get(key)!;
+    const groupResult = (g: number): AttributionResult => (g < 0 ? netnsResults[-1 - g]! : (processResult.get(g) ?? UNATTRIBUTED));
+    for (let v = 0; v < this.kind.length; v++) {
+      if (this.kind.get(v) !== Kind.artifact) continue;
+      const socketNetns = this.artSocketNetns.get(v);
+      if (socketNetns !== UNKNOWN) {
+        const base = netnsResults[socketNetns]!;
+        if (base.svc || base.candidates) {
+          out.set(v, derive(base, `socket in netns ${this.netns[socketNetns]!.netns}`));
+          continue;
+        }
+      }
+      const groups = new Set<number>();
+      const first = this.artLink.get(v);
+      if (first !== NO_LINK) groups.add(first);
+      for (const g of this.artMoreLinks.get(v) ?? []) groups.add(g);
+      const tgid = this.artTgid.get(v);
+      const viaTgid = new Set<number>();
+      if (tgid !== UNKNOWN) {
+        for (const p of this.pidToProcesses.get(tgid) ?? []) {
+          const n = this.procNetns.get(p);
+          const g = n !== UNKNOWN ? -1 - n : p;
+          viaTgid.add(g);
+          groups.add(g);
+        }
+      }
+      const results = new Map<AttributionResult, number>();
+      for (const g of groups) {
+        const r = groupResult(g);
+        if (r !== UNATTRIBUTED && (r.svc || r.candidates)) results.set(r, g);
+      }
+      const attributed = [...results.keys()].filter((r) => r.svc);
+      const distinctSvc = new Set(attributed.map((r) => `${r.svcNamespace}/${r.svc}`));
+      if (distinctSvc.size === 1) {
+        const r = attributed[0]!;
+        const g = results.get(r)!;
+        const linkedByEdge = first === g || this.artMoreLinks.get(v)?.has(g) === true;
+        out.set(v, derive(r, linkedByEdge || !viaTgid.has(g) ? 'used or written by its processes' : 'memory/pipe of its processes (tgid)'));
+        continue;
+      }
+      if (distinctSvc.size > 1) {
+        const services = [...distinctSvc].sort();
+        out.set(
+          v,
+          once(`shared:${services.join(',')}`, () => ({
+            ...UNATTRIBUTED,
+            kind: 'shared',
+            candidates: [...new Set(attributed.flatMap((r) => r.svc.split('|')))].sort().join('|'),
+            evidence: `touched by processes of several services (${services.join(', ')})`,
+            app: true,
+          })),
+        );
+        continue;
+      }
+      const unsure = [...results.keys()];
+      if (unsure.length > 0) {
+        const r = unsure[0]!;
+        const candidates = [...new Set(unsure.flatMap((x) => x.candidates.split('|')))].sort().join('|');
+        out.set(v, derive(r, 'used by processes whose service is uncertain', { candidates }));
+        continue;
+      }
+      const socket = this.sockets.get(v);
+      if (socket && socket.remoteAddress && socket.remotePort) {
+        const svcs = this.model.serviceByVip.get(vipKey(socket.remoteAddress, socket.remotePort, socket.protocol || 'TCP'));
+        if (svcs) {
+          out.set(
+            v,
+            once(`vip:${socket.remoteAddress}:${socket.remotePort}`, () => ({
+              ...UNATTRIBUTED,
+              svc: svcs.map((s) => s.name).join('|'),
+              svcNamespace: svcs[0]!.namespace,
+              kind: 'cluster-ip',
+              evidence: `connects to ${socket.remoteAddress}:${socket.remotePort}, the ClusterIP of ${svcs.map((s) => `${s.namespace}/${s.name}`).join(', ')} (destination, not owner)`,
+            })),
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  private flows(artifactResult: Map<number, AttributionResult>): FlowRow[] {
+    const rows = new Map<string, FlowRow>();
+    const ownerSvc = (v: number): string => {
+      const r = artifactResult.get(v);
+      return r && r.kind !== 'cluster-ip' ? r.svc : '';
+    };
+    const peerSvc = (address: string, port: string, protocol: string, owner: string): string => {
+      const vip = this.model.serviceByVip.get(vipKey(address, port, protocol || 'TCP'));
+      if (vip) return vip.map((s) => s.name).join('|');
+      const pod = this.model.candidateByPodIp.get(address);
+      if (pod) return pod.services.map((s) => s.name).join('|');
+      return isLocalAddress(address) ? owner : '';
+    };
+    for (const [v, s] of this.sockets) {
+      for (const observed of ['connect', 'accept'] as const) {
+        const count = observed === 'connect' ? s.connects : s.accepts;
+        if (count === 0) continue;
+        const owner = ownerSvc(v);
+        let row: Omit<FlowRow, 'connections' | 'firstTime' | 'lastTime'>;
+        if (observed === 'connect') {
+          const to = peerSvc(s.remoteAddress, s.remotePort, s.protocol, owner);
+          row = { svcFrom: owner, srcAddress: owner ? '' : s.localAddress, svcTo: to, dstAddress: to ? '' : s.remoteAddress, dstPort: s.remotePort, protocol: s.protocol, observed };
+        } else {
+          const from = peerSvc(s.remoteAddress, '', s.protocol, owner);
+          row = { svcFrom: from, srcAddress: from ? '' : s.remoteAddress, svcTo: owner, dstAddress: owner ? '' : s.localAddress, dstPort: s.localPort, protocol: s.protocol, observed };
+        }
+        const key = [row.svcFrom, row.srcAddress, row.svcTo, row.dstAddress, row.dstPort, row.protocol, row.observed].join('\u0000');
+        const existing = rows.get(key);
+        if (existing) {
+          existing.connections += count;
+          if (earlier(existing.firstTime, s.firstTime)) existing.firstTime = s.firstTime;
+          if (existing.lastTime === '' || (s.lastTime !== '' && Number(s.lastTime) > Number(existing.lastTime))) existing.lastTime = s.lastTime;
+        } else rows.set(key, { ...row, connections: count, firstTime: s.firstTime, lastTime: s.lastTime });
+      }
+    }
+    return [...rows.values()].sort(
+      (a, b) =>
+        a.svcFrom.localeCompare(b.svcFrom) ||
+        a.srcAddress.localeCompare(b.srcAddress) ||
+        a.svcTo.localeCompare(b.svcTo) ||
+        a.dstAddress.localeCompare(b.dstAddress) ||
+        Number(a.dstPort) - Number(b.dstPort) ||
+        a.protocol.localeCompare(b.protocol) ||
+        a.observed.localeCompare(b.observed),
+    );
+  }
+}
+
+const CONFLICT = -9;

@@ -1,0 +1,76 @@
+// What an attribution says about one vertex; many vertices share one result object.
+import type { Annotations } from '../provenance/records.js';
+
+/**
+ * The evidence kind that decided (or, for ambiguous rows, produced the candidates):
+ * ns-map, pod-ip, port, port+name, tree, cluster-ip; or shared (an artifact several services
+ * touched), conflict, host (the node's own namespace), legacy (substring matching), '' (nothing).
+ */
+export type AttributionKind = 'ns-map' | 'pod-ip' | 'port' | 'port+name' | 'tree' | 'cluster-ip' | 'shared' | 'conflict' | 'host' | 'legacy' | '';
+
+export interface AttributionResult {
+  /** Service name(s), `|`-joined and sorted when one pod backs several; empty unless certain. */
+  svc: string;
+  svcNamespace: string;
+  pod: string;
+  /** Possible services when the evidence does not single one out, `|`-joined. */
+  candidates: string;
+  kind: AttributionKind;
+  evidence: string;
+  /** Part of an application's activity (preprocess keeps it). */
+  app: boolean;
+}
+
+export const UNATTRIBUTED: AttributionResult = Object.freeze({
+  svc: '',
+  svcNamespace: '',
+  pod: '',
+  candidates: '',
+  kind: '',
+  evidence: '',
+  app: false,
+});
+
+/** Per-netns line of the summary. */
+export interface NetnsReport {
+  netns: string;
+  processes: number;
+  svc: string;
+  pod: string;
+  kind: AttributionKind;
+  candidates: string;
+  evidence: string;
+}
+
+export interface FlowRow {
+  svcFrom: string;
+  srcAddress: string;
+  svcTo: string;
+  dstAddress: string;
+  dstPort: string;
+  protocol: string;
+  observed: 'connect' | 'accept';
+  connections: number;
+  firstTime: string;
+  lastTime: string;
+}
+
+/** Everything the writer needs after pass 1. */
+export interface AttributionOutcome {
+  /** undefined: the matcher drops this vertex (legacy); otherwise its result (possibly UNATTRIBUTED). */
+  resultOf(vertex: number): AttributionResult | undefined;
+  /** Kubelet exec-probe process (or an artifact only such processes touched). */
+  isProbeOnly(vertex: number): boolean;
+  netns: NetnsReport[];
+  flows: FlowRow[];
+  notes: string[];
+}
+
+/** Observes records in file order during pass 1, then decides. */
+export interface Attributor {
+  process(vertex: number, ann: Annotations): void;
+  artifact(vertex: number, ann: Annotations): void;
+  otherVertex(vertex: number, ann: Annotations): void;
+  edge(type: string, from: number, to: number, ann: Annotations): void;
+  finish(): AttributionOutcome;
+}

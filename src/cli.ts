@@ -1,0 +1,51 @@
+// Command-line entry: builds the commander program and maps failures to exit codes.
+import { Command, CommanderError } from 'commander';
+import { CliError, ExitCode } from './errors.js';
+import { registerAddServices } from './commands/add-services.js';
+import { registerFetch } from './commands/fetch.js';
+import { registerPreprocess } from './commands/preprocess.js';
+
+export function buildProgram(): Command {
+  const program = new Command('clarion-enrich')
+    .description(
+      'Attribute SPADE/CLARION provenance (Linux Audit with namespaces) to Kubernetes services\n' +
+        'and write CORAL-compatible CSV for notebooks and CI pipelines.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerAddServices(program);
+  registerPreprocess(program);
+  registerFetch(program);
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid or unreadable input, 4 Kubernetes API failure.
+
+Examples:
+  $ clarion-enrich add-services prov.json svc.json --out-dir out/
+  $ clarion-enrich preprocess 'captures/*.json.gz' --services svc.json -o dataset/ --json
+  $ clarion-enrich fetch -n shop -o cluster.json`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version arrive here as "errors" with exit code 0.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`clarion-enrich: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`clarion-enrich: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return ExitCode.internal;
+  }
+}

@@ -1,0 +1,38 @@
+// Exit codes are part of the CLI contract (CI pipelines branch on them).
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  invalidInput: 3,
+  kubernetes: 4,
+} as const;
+
+/** A known failure with a message meant for the user; anything else is a bug (exit 1). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** Input that cannot be read or does not have the expected shape. Message starts with `path[:line]: `. */
+export class InputError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.invalidInput);
+  }
+}
+
+export class KubernetesError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.kubernetes);
+  }
+}

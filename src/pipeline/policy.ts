@@ -1,0 +1,55 @@
+// Which rows each command keeps. Attribution always sees every record; these only shape the output.
+import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
+import { Flag } from './scan.js';
+import type { DropReason, RowPolicy } from './write.js';
+
+/** add-services: every row the matcher keeps (auto keeps all); --only-attributed drops rows without a service. */
+export function addServicesPolicy(options: { onlyAttributed: boolean }): RowPolicy {
+  return {
+    vertex(_v, result) {
+      if (result === undefined) return 'unmatched';
+      if (options.onlyAttributed && result.svc === '') return 'unattributed';
+      return undefined;
+    },
+    // The research script's filter: an edge stays when either end is a kept vertex.
+    edge(fromDrop, toDrop) {
+      return fromDrop !== undefined && toDrop !== undefined ? 'endpoint-removed' : undefined;
+    },
+  };
+}
+
+export interface PreprocessFilters {
+  legacy: boolean;
+  excludeProbes: boolean;
+  namespaces: ReadonlySet<string> | undefined;
+}
+
+const NOT_A_FILTER: ReadonlySet<DropReason | undefined> = new Set(['unmatched', 'unattributed', 'endpoint-removed']);
+
+/**
+ * preprocess: the application subgraph. auto: processes attributed to a service, the artifacts
+ * they touched, the edges between kept vertices. legacy: the research script's rows and its
+ * either-end edge filter. Filters count only what they themselves removed.
+ */
+export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
+  return {
+    vertex(v: number, result: AttributionResult | undefined, outcome: AttributionOutcome, flags: number) {
+      if (result === undefined) return 'unmatched';
+      if (!f.legacy && !result.app) return 'unattributed';
+      if (flags & Flag.droppedSubtype) return 'drop-subtypes';
+      if (f.namespaces && !f.legacy && !f.namespaces.has(result.svcNamespace)) return 'k8s-namespace';
+      if (f.excludeProbes && outcome.isProbeOnly(v)) return 'exclude-probes';
+      return undefined;
+    },
+    edge(fromDrop, toDrop, flags) {
+      const endpointGone = f.legacy ? fromDrop !== undefined && toDrop !== undefined : fromDrop !== undefined || toDrop !== undefined;
+      if (endpointGone) {
+        // Charge the removal to a filter only when no non-filter reason already removed an end.
+        if (NOT_A_FILTER.has(fromDrop) || NOT_A_FILTER.has(toDrop)) return 'endpoint-removed';
+        return fromDrop ?? toDrop;
+      }
+      if (flags & Flag.outsideTimeWindow) return 'time-window';
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,191 @@
+// Pass 2: turns one capture's spools into output rows: index column, the spooled CSV body padded to
+// the final columns, then the attribution columns. No JSON is parsed here.
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
+import { UNATTRIBUTED } from '../attribution/result.js';
+import { IntColumn } from '../provenance/id-index.js';
+import { csvField, csvLine } from '../output/csv.js';
+import type { BufferedFile } from '../output/files.js';
+import type { TableName } from './tables.js';
+
+/** Why a row was left out, for the summary; undefined keeps it. */
+export type DropReason = 'unmatched' | 'unattributed' | 'k8s-namespace' | 'exclude-probes' | 'drop-subtypes' | 'time-window' | 'endpoint-removed';
+
+export interface RowPolicy {
+  vertex(v: number, result: AttributionResult | undefined, outcome: AttributionOutcome, flags: number): DropReason | undefined;
+  /** fromDrop/toDrop: why each endpoint vertex is left out (undefined: kept). */
+  edge(fromDrop: DropReason | undefined, toDrop: DropReason | undefined, flags: number): DropReason | undefined;
+}
+
+export interface TableWriteStats {
+  written: number;
+  dropped: Partial<Record<DropReason, number>>;
+  /** Written rows per svc value ('' = no service). */
+  perService: Map<string, number>;
+  perKind: Map<string, number>;
+}
+
+export interface WriteTableInput {
+  table: TableName;
+  spool: string;
+  /** Final annotation columns; this capture's own list must be a prefix-compatible subset or is remapped. */
+  finalColumns: readonly string[];
+  captureColumns: readonly string[];
+  ordinalOffset: number;
+  outcome: AttributionOutcome;
+  vertexFlags: IntColumn;
+  policy: RowPolicy;
+  /** Appended as the last column when several captures are combined. */
+  captureLabel: string | undefined;
+  out: BufferedFile;
+}
+
+function attributionSuffix(r: AttributionResult): string {
+  return `,${csvLine([r.svc, r.svcNamespace, r.pod, r.candidates, r.kind, r.evidence])}`;
+}
+
+/** Splits one CSV record written by csvField (used only when a capture's columns must be reordered). */
+export function splitCsv(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        value += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      out.push(value);
+    } else {
+      const comma = line.indexOf(',', i);
+      out.push(line.slice(i, comma === -1 ? undefined : comma));
+      i = comma === -1 ? line.length : comma;
+    }
+    if (i >= line.length) return out;
+    i++; // the comma
+    if (i === line.length) {
+      out.push('');
+      return out;
+    }
+  }
+}
+
+export async function writeTable(input: WriteTableInput): Promise<TableWriteStats> {
+  const { table, outcome, policy, out, vertexFlags } = input;
+  const stats: TableWriteStats = { written: 0, dropped: {}, perService: new Map(), perKind: new Map() };
+  const isEdges = table === 'edges';
+  const keyFields = isEdges ? 3 : 2;
+  const finalCount = input.finalColumns.length;
+  const remap = needsRemap(input.captureColumns, input.finalColumns) ? input.captureColumns.map((k) => input.finalColumns.indexOf(k)) : undefined;
+  const captureSuffix = input.captureLabel === undefined ? '' : `,${csvField(input.captureLabel)}`;
+  const padCache: string[] = [];
+  const pad = (n: number) => (padCache[n] ??= ','.repeat(n));
+  const suffixCache = new Map<AttributionResult, string>();
+  const suffixOf = (r: AttributionResult) => suffixCache.get(r) ?? suffixCache.set(r, attributionSuffix(r)).get(r)!;
+  // Edges ask about both endpoints: decide each vertex once (0 = not yet, 1 = kept, 2+ = reason).
+  const reasons: DropReason[] = [];
+  const decided = new IntColumn(0);
+  const vertexDrop = (v: number): DropReason | undefined => {
+    const code = decided.get(v);
+    if (code === 1) return undefined;
+    if (code > 1) return reasons[code - 2];
+    const drop = policy.vertex(v, outcome.resultOf(v), outcome, vertexFlags.get(v));
+    if (drop === undefined) decided.set(v, 1);
+    else {
+      let i = reasons.indexOf(drop);
+      if (i === -1) i = reasons.push(drop) - 1;
+      decided.set(v, i + 2);
+    }
+    return drop;
+  };
+
+  let ordinal = input.ordinalOffset - 1;
+  const count = (reason: DropReason) => (stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1);
+
+  const emit = (prefix: string, body: string) => {
+    ordinal++;
+    // prefix: "<cols> <a> <b> <flags> <extra lines>"
+    const p1 = prefix.indexOf(' ');
+    const p2 = prefix.indexOf(' ', p1 + 1);
+    const p3 = prefix.indexOf(' ', p2 + 1);
+    const p4 = prefix.indexOf(' ', p3 + 1);
+    const cols = +prefix.slice(0, p1);
+    const a = +prefix.slice(p1 + 1, p2);
+    const b = +prefix.slice(p2 + 1, p3);
+    const flags = +prefix.slice(p3 + 1, p4);
+    let suffix: string;
+    if (isEdges) {
+      const fromResult = outcome.resultOf(a);
+      const toResult = outcome.resultOf(b);
+      const drop = policy.edge(vertexDrop(a), vertexDrop(b), flags);
+      if (drop) return count(drop);
+      suffix = `,${csvField((fromResult ?? UNATTRIBUTED).svc)},${csvField((toResult ?? UNATTRIBUTED).svc)}`;
+    } else {
+      const result = outcome.resultOf(a);
+      const drop = policy.vertex(a, result, outcome, flags);
+      if (drop) return count(drop);
+      const r = result ?? UNATTRIBUTED;
+      suffix = suffixOf(r);
+      stats.perService.set(r.svc, (stats.perService.get(r.svc) ?? 0) + 1);
+      stats.perKind.set(r.kind, (stats.perKind.get(r.kind) ?? 0) + 1);
+    }
+    stats.written++;
+    let row: string;
+    if (remap) {
+      const fields = splitCsv(body);
+      const finalFields = new Array<string>(keyFields + finalCount).fill('');
+      for (let i = 0; i < keyFields; i++) finalFields[i] = fields[i]!;
+      for (let i = 0; i < cols; i++) finalFields[keyFields + remap[i]!] = fields[keyFields + i] ?? '';
+      row = csvLine(finalFields);
+    } else row = body + pad(finalCount - cols);
+    out.write(`${ordinal},${row}${suffix}${captureSuffix}\n`);
+  };
+
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  let pendingPrefix = '';
+  let pendingBody = '';
+  let pendingExtra = 0;
+  for await (const chunk of createReadStream(input.spool, { highWaterMark: 1 << 20 })) {
+    const text = carry + decoder.write(chunk as Buffer);
+    let start = 0;
+    let nl = text.indexOf('\n');
+    while (nl !== -1) {
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+      if (pendingExtra > 0) {
+        // continuation of a body with newlines inside quoted fields
+        pendingBody += `\n${line}`;
+        if (--pendingExtra === 0) emit(pendingPrefix, pendingBody);
+        continue;
+      }
+      const tab = line.indexOf('\t');
+      const prefix = line.slice(0, tab);
+      const extra = +prefix.slice(prefix.lastIndexOf(' ') + 1);
+      if (extra === 0) emit(prefix, line.slice(tab + 1));
+      else {
+        pendingPrefix = prefix;
+        pendingBody = line.slice(tab + 1);
+        pendingExtra = extra;
+      }
+    }
+    carry = text.slice(start);
+    if (out.full) await out.flush();
+  }
+  return stats;
+}
+
+function needsRemap(captureColumns: readonly string[], finalColumns: readonly string[]): boolean {
+  for (let i = 0; i < captureColumns.length; i++) if (captureColumns[i] !== finalColumns[i]) return true;
+  return false;
+}

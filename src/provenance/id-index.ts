@@ -1,0 +1,131 @@
+// Vertex id → dense index, compact enough that memory stays small as captures grow.
+//
+// SPADE ids are 32 lower-case hex digits (an MD5). Those are stored as four uint32 words in a typed
+// array with an open-addressing table of indices: ~24 bytes an id instead of ~90 in a Map<string>.
+// Any other id (other tools, hand-written fixtures) falls back to a Map.
+
+const EMPTY = -1;
+
+export class IdIndex {
+  private words = new Uint32Array(4 * 1024);
+  private table = new Int32Array(2048).fill(EMPTY);
+  private hexCount = 0;
+  private readonly other = new Map<string, number>();
+  private nextIndex = 0;
+
+  get size(): number {
+    return this.nextIndex;
+  }
+
+  /** Index of `id`, assigning the next free one on first sight. */
+  indexOf(id: string): number {
+    if (id.length === 32) {
+      const w0 = hexWord(id, 0);
+      const w1 = hexWord(id, 8);
+      const w2 = hexWord(id, 16);
+      const w3 = hexWord(id, 24);
+      if (w0 >= 0 && w1 >= 0 && w2 >= 0 && w3 >= 0) return this.hexLookup(w0 >>> 0, w1 >>> 0, w2 >>> 0, w3 >>> 0);
+    }
+    let idx = this.other.get(id);
+    if (idx === undefined) {
+      idx = this.nextIndex++;
+      this.other.set(id, idx);
+    }
+    return idx;
+  }
+
+  private hexLookup(w0: number, w1: number, w2: number, w3: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    // MD5 words are uniformly distributed: mixing two of them is hash enough.
+    let slot = (w0 ^ Math.imul(w3, 0x9e3779b1)) & mask;
+    for (;;) {
+      const entry = table[slot]!;
+      if (entry === EMPTY) break;
+      const base = entry * 4;
+      const words = this.words;
+      if (words[base] === w0 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) return this.hexToIndex[entry]!;
+      slot = (slot + 1) & mask;
+    }
+    const entry = this.hexCount++;
+    if (entry * 4 + 4 > this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    const at = entry * 4;
+    this.words[at] = w0;
+    this.words[at + 1] = w1;
+    this.words[at + 2] = w2;
+    this.words[at + 3] = w3;
+    const idx = this.nextIndex++;
+    if (entry >= this.hexToIndex.length) {
+      const grown = new Int32Array(this.hexToIndex.length * 2);
+      grown.set(this.hexToIndex);
+      this.hexToIndex = grown;
+    }
+    this.hexToIndex[entry] = idx;
+    table[slot] = entry;
+    if (this.hexCount * 2 > table.length) this.rehash();
+    return idx;
+  }
+
+  /** Hex entries and the other map share one index sequence. */
+  private hexToIndex = new Int32Array(1024);
+
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2).fill(EMPTY);
+    const mask = table.length - 1;
+    for (let entry = 0; entry < this.hexCount; entry++) {
+      const base = entry * 4;
+      let slot = (this.words[base]! ^ Math.imul(this.words[base + 3]!, 0x9e3779b1)) & mask;
+      while (table[slot] !== EMPTY) slot = (slot + 1) & mask;
+      table[slot] = entry;
+    }
+    this.table = table;
+  }
+}
+
+/** Eight lower-case hex digits as a uint32, or -1 if any is not one. */
+function hexWord(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = s.charCodeAt(i);
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/** A growable Int32 column indexed by vertex index. */
+export class IntColumn {
+  private data: Int32Array;
+  constructor(
+    private readonly fill: number,
+    initial = 1024,
+  ) {
+    this.data = new Int32Array(initial).fill(fill);
+  }
+  private used = 0;
+  /** One past the highest index set. */
+  get length(): number {
+    return this.used;
+  }
+  get(i: number): number {
+    return i < this.data.length ? this.data[i]! : this.fill;
+  }
+  set(i: number, v: number): void {
+    if (i >= this.data.length) {
+      let n = this.data.length * 2;
+      while (n <= i) n *= 2;
+      const grown = new Int32Array(n).fill(this.fill);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[i] = v;
+    if (i >= this.used) this.used = i + 1;
+  }
+}

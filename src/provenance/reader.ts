@@ -1,0 +1,296 @@
+// Streams SPADE/CLARION JSON records out of a capture without holding it in memory.
+//
+// Layouts: SPADE's storage layout (`[`, one record a line with `,` prefixes, `]`), NDJSON, and
+// anything else that is valid JSON (pretty-printed arrays, concatenated objects) through stream-json.
+// The line layouts take a fast path (one JSON.parse a line, no tokenizer).
+import { StringDecoder } from 'node:string_decoder';
+import streamArray from 'stream-json/streamers/stream-array.js';
+import streamValues from 'stream-json/streamers/stream-values.js';
+import { InputError } from '../errors.js';
+import { type OpenedInput, TruncatedGzipError } from './input.js';
+import { type ProvRecord, asProvRecord, explainInvalidRecord } from './records.js';
+
+export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
+
+export interface RecordSink {
+  /** Called once per valid record, in file order. */
+  record(rec: ProvRecord, line: number): void;
+}
+
+export interface ReadOptions {
+  /** When set, malformed records are handed here and reading goes on; otherwise they stop the read. */
+  onInvalid?: (line: number, text: string, reason: string) => void;
+}
+
+export interface Truncation {
+  /** Last line that was read (1-based). */
+  line: number;
+  reason: string;
+}
+
+export interface ReadResult {
+  layout: Layout;
+  records: number;
+  invalid: number;
+  lines: number;
+  truncated: Truncation | null;
+}
+
+/** Sentinel that flushes a stream-chain pipeline (stream-chain's `none`). */
+const FLUSH = Symbol.for('object-stream.none');
+
+export async function readProvenance(input: OpenedInput, sink: RecordSink, options: ReadOptions = {}): Promise<ReadResult> {
+  const chunks = input.stream[Symbol.asyncIterator]();
+  const decoder = new StringDecoder('utf8');
+  let gzipCut: string | undefined;
+
+  /** Next decoded text, or undefined at end of input (a cut gzip stream also ends the input). */
+  async function nextText(): Promise<string | undefined> {
+    try {
+      const next = await chunks.next();
+      if (next.done) return undefined;
+      return decoder.write(next.value);
+    } catch (err) {
+      if (err instanceof TruncatedGzipError) {
+        gzipCut = err.message;
+        return undefined;
+      }
+      if (err instanceof InputError && !err.message.startsWith(input.name)) throw new InputError(`${input.name}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  // Read until the first non-blank line: it decides the layout.
+  let text = '';
+  for (;;) {
+    const firstContent = text.search(/\S/);
+    if (firstContent !== -1 && text.indexOf('\n', firstContent) !== -1) break;
+    const more = await nextText();
+    if (more === undefined) break;
+    text += more;
+  }
+  text += decoder.end();
+  if (text.trim() === '') {
+    if (gzipCut) throw new InputError(`${input.name}: ${gzipCut} before any record`);
+    throw new InputError(`${input.name}: empty input, expected SPADE JSON (an array of records, one a line) or NDJSON`);
+  }
+
+  const layout = detectLayout(text, input.name);
+  const reader = layout === 'spade-array' || layout === 'ndjson' ? new LineModeReader(input.name, layout, sink, options) : new PrettyReader(input.name, layout, sink, options);
+  let rest: string | undefined = text;
+  while (rest !== undefined) {
+    await reader.push(rest);
+    rest = await nextText();
+  }
+  const result = await reader.end();
+  if (gzipCut && !result.truncated) result.truncated = { line: result.lines, reason: gzipCut };
+  else if (gzipCut && result.truncated) result.truncated.reason = `${gzipCut}; ${result.truncated.reason}`;
+  return result;
+}
+
+/** Looks at the first non-blank line only. */
+export function detectLayout(text: string, name: string): Layout {
+  const start = text.search(/\S/);
+  const nl = text.indexOf('\n', start);
+  const firstLine = text.slice(start, nl === -1 ? undefined : nl).trim();
+  const head = firstLine[0];
+  if (head === '[') {
+    const rest = stripRecordLine(firstLine.slice(1).trim());
+    if (rest === '' || rest === ']') return 'spade-array';
+    return parsesAsObject(rest) ? 'spade-array' : 'pretty-array';
+  }
+  if (head === '{') return parsesAsObject(stripRecordLine(firstLine)) ? 'ndjson' : 'json-stream';
+  throw new InputError(`${name}:${lineOf(text, start)}: expected '[' or '{' to start SPADE JSON or NDJSON, found ${JSON.stringify(firstLine.slice(0, 20))}`);
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+function parsesAsObject(s: string): boolean {
+  try {
+    const v: unknown = JSON.parse(s);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** Removes SPADE's separators around one record: a leading `,` and a trailing `,`. */
+function stripRecordLine(s: string): string {
+  let out = s;
+  if (out.charCodeAt(0) === 44 /* , */) out = out.slice(1).trimStart();
+  if (out.charCodeAt(out.length - 1) === 44) out = out.slice(0, -1).trimEnd();
+  return out;
+}
+
+class LineModeReader {
+  private carry = '';
+  private line = 0;
+  private records = 0;
+  private invalid = 0;
+  private opened = false;
+  private closedAtLine = 0;
+  /** A line that did not parse: malformed if anything follows it, a cut-off capture if it is the last. */
+  private pendingBad: { line: number; text: string; reason: string } | undefined;
+  private lastContentLine = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly layout: 'spade-array' | 'ndjson',
+    private readonly sink: RecordSink,
+    private readonly options: ReadOptions,
+  ) {}
+
+  async push(chunk: string): Promise<void> {
+    const text = this.carry.length ? this.carry + chunk : chunk;
+    let start = 0;
+    let nl = text.indexOf('\n');
+    while (nl !== -1) {
+      this.handleLine(text.slice(start, nl));
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    this.carry = start === 0 ? text : text.slice(start);
+  }
+
+  async end(): Promise<ReadResult> {
+    if (this.carry.length) this.handleLine(this.carry);
+    this.carry = '';
+    let truncated: Truncation | null = null;
+    if (this.pendingBad) {
+      truncated = { line: this.pendingBad.line, reason: `last record is incomplete (${this.pendingBad.reason})` };
+    } else if (this.layout === 'spade-array' && !this.closedAtLine) {
+      truncated = { line: this.lastContentLine, reason: "no closing ']' (SPADE still running or killed)" };
+    }
+    return { layout: this.layout, records: this.records, invalid: this.invalid, lines: this.line, truncated };
+  }
+
+  private handleLine(raw: string): void {
+    const line = ++this.line;
+    let s = raw;
+    // Cheap trim: SPADE lines carry no padding, so only look at the ends.
+    if (s.length === 0) return;
+    const first = s.charCodeAt(0);
+    const last = s.charCodeAt(s.length - 1);
+    if (first <= 32 || last <= 32) {
+      s = s.trim();
+      if (s.length === 0) return;
+    }
+    if (this.pendingBad) this.rejectPending();
+    if (this.closedAtLine) {
+      this.reject(line, s, `content after the closing ']' on line ${this.closedAtLine}`);
+      return;
+    }
+    this.lastContentLine = line;
+    if (this.layout === 'spade-array') {
+      if (!this.opened) {
+        this.opened = true;
+        if (s.charCodeAt(0) === 91 /* [ */) s = s.slice(1).trim();
+        if (s.length === 0) return;
+      }
+      if (s.charCodeAt(s.length - 1) === 93 /* ] */) {
+        this.closedAtLine = line;
+        s = s.slice(0, -1).trimEnd();
+        if (s.length === 0) return;
+      }
+    }
+    s = stripRecordLine(s);
+    if (s.length === 0) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(s);
+    } catch (err) {
+      this.pendingBad = { line, text: s, reason: `not valid JSON: ${(err as Error).message}` };
+      return;
+    }
+    const rec = asProvRecord(value);
+    if (rec === undefined) {
+      this.reject(line, s, explainInvalidRecord(value));
+      return;
+    }
+    this.records++;
+    this.sink.record(rec, line);
+  }
+
+  private rejectPending(): void {
+    const bad = this.pendingBad!;
+    this.pendingBad = undefined;
+    this.reject(bad.line, bad.text, bad.reason);
+  }
+
+  private reject(line: number, text: string, reason: string): void {
+    if (!this.options.onInvalid) throw new InputError(`${this.name}:${line}: ${reason}`);
+    this.invalid++;
+    this.options.onInvalid(line, text, reason);
+  }
+}
+
+/** The general path: any valid JSON layout, tokenised by stream-json, fed a line at a time to know the line. */
+class PrettyReader {
+  private readonly parse: (chunk: unknown) => AsyncGenerator<{ key: number; value: unknown }>;
+  private carry = '';
+  private line = 0;
+  private records = 0;
+  private invalid = 0;
+  private lastRecordLine = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly layout: 'pretty-array' | 'json-stream',
+    private readonly sink: RecordSink,
+    private readonly options: ReadOptions,
+  ) {
+    this.parse = (layout === 'pretty-array' ? streamArray.withParser() : streamValues.withParser({ jsonStreaming: true })) as unknown as typeof this.parse;
+  }
+
+  async push(chunk: string): Promise<void> {
+    const text = this.carry + chunk;
+    let start = 0;
+    let nl = text.indexOf('\n');
+    while (nl !== -1) {
+      await this.feed(text.slice(start, nl + 1));
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    this.carry = text.slice(start);
+  }
+
+  async end(): Promise<ReadResult> {
+    if (this.carry.length) await this.feed(this.carry);
+    let truncated: Truncation | null = null;
+    try {
+      for await (const item of this.parse(FLUSH)) this.accept(item.value);
+    } catch (err) {
+      truncated = { line: this.line, reason: `input ends inside a record (${(err as Error).message}); records up to line ${this.lastRecordLine} were read` };
+    }
+    return { layout: this.layout, records: this.records, invalid: this.invalid, lines: this.line, truncated };
+  }
+
+  private async feed(lineText: string): Promise<void> {
+    this.line++;
+    try {
+      for await (const item of this.parse(lineText)) this.accept(item.value);
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      // The tokenizer cannot resynchronise after a syntax error, so even --skip-invalid stops here.
+      throw new InputError(`${this.name}:${this.line}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+
+  private accept(value: unknown): void {
+    this.lastRecordLine = this.line;
+    const rec = asProvRecord(value);
+    if (rec === undefined) {
+      const reason = explainInvalidRecord(value);
+      if (!this.options.onInvalid) throw new InputError(`${this.name}:${this.line}: ${reason}`);
+      this.invalid++;
+      this.options.onInvalid(this.line, JSON.stringify(value), reason);
+      return;
+    }
+    this.records++;
+    this.sink.record(rec, this.line);
+  }
+}
