@@ -2,7 +2,6 @@
 // the service each one belongs to (and how that is known), in the research script's three CSVs.
 import type { Command } from 'commander';
 import { buildSummary } from '../output/summary.js';
-import { addServicesPolicy } from '../pipeline/policy.js';
 import { runDataset } from '../pipeline/run.js';
 import { ADD_SERVICES_FILES } from '../pipeline/tables.js';
 import { addClusterOptions } from './cluster-options.js';
@@ -86,7 +85,8 @@ Examples:
       match,
       outDir: opts.outDir,
       files: ADD_SERVICES_FILES,
-      policy: addServicesPolicy({ onlyAttributed: opts.onlyAttributed === true }),
+      policy: { command: 'add-services', onlyAttributed: opts.onlyAttributed === true },
+      jobs: 1,
       filters: {},
       skipInvalid: opts.skipInvalid === true,
       strict: opts.strict === true,

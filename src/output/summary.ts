@@ -12,6 +12,8 @@ export interface RunSummary {
   rows: Record<string, { file: string | null; total: number; written: number; removed: Record<string, number> }>;
   perService: { processes: Record<string, number>; artifacts: Record<string, number> };
   attribution: { processes: Record<string, number>; artifacts: Record<string, number> };
+  /** Rows per Kubernetes namespace of their service. */
+  perNamespace: { processes: Record<string, number>; artifacts: Record<string, number> };
   unattributed: { processes: number; artifacts: number };
   netns: { capture: string; netns: string; processes: number; svc: string; pod: string; attribution: string; candidates: string; evidence: string }[];
   filters?: Record<string, unknown>;
@@ -71,6 +73,10 @@ export function buildSummary(
     attribution: {
       processes: sortedRecord(result.tables.processes.perKind, false),
       artifacts: sortedRecord(result.tables.artifacts.perKind, false),
+    },
+    perNamespace: {
+      processes: sortedRecord(result.tables.processes.perNamespace, true),
+      artifacts: sortedRecord(result.tables.artifacts.perNamespace, true),
     },
     unattributed: {
       processes: result.tables.processes.perService.get('') ?? 0,

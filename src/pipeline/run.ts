@@ -1,21 +1,23 @@
-// One pipeline for both commands: scan each capture (pass 1), settle the columns, write the rows
-// (pass 2) into files that appear only when everything succeeded.
+// One pipeline for both commands: scan each capture (pass 1), settle the columns across captures,
+// write the rows (pass 2) into files that appear only when everything succeeded.
+// With --jobs N, captures are scanned and written in worker threads; the output is the same bytes.
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { AutoAttributor } from '../attribution/auto.js';
-import { buildClusterModel } from '../attribution/cluster-model.js';
-import { LegacyAttributor } from '../attribution/legacy.js';
+import { Worker } from 'node:worker_threads';
 import type { NsMapEntry } from '../attribution/ns-map.js';
-import type { Attributor, FlowRow, NetnsReport } from '../attribution/result.js';
-import { InputError } from '../errors.js';
+import type { FlowRow, NetnsReport } from '../attribution/result.js';
+import { CliError, InputError } from '../errors.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
 import { csvLine, csvTable } from '../output/csv.js';
-import { AtomicFile } from '../output/files.js';
-import { type RecordFilters, type ScanResult, scanCapture } from './scan.js';
+import { AtomicFile, type BufferedFile } from '../output/files.js';
+import { CaptureJob, type CaptureJobInit, type CaptureScan, type CaptureWritePlan, type CaptureWriteStats, type MatchMode, type PolicySpec } from './capture-job.js';
+import type { RecordFilters } from './scan.js';
 import { EDGE_ATTRIBUTION_COLUMNS, KEY_COLUMNS, type OutputNames, TABLES, type TableName, VERTEX_ATTRIBUTION_COLUMNS, mergeColumns } from './tables.js';
-import { type DropReason, type RowPolicy, type TableWriteStats, writeTable } from './write.js';
+import type { FromWorker, ToWorker } from './worker.js';
+import type { DropReason } from './write.js';
 
-export type MatchMode = 'auto' | 'legacy';
+export type { MatchMode } from './capture-job.js';
 
 export interface DatasetOptions {
   captures: string[];
@@ -24,13 +26,24 @@ export interface DatasetOptions {
   match: MatchMode;
   outDir: string;
   files: OutputNames;
-  policy: RowPolicy;
+  policy: PolicySpec;
   filters: RecordFilters;
   skipInvalid: boolean;
   strict: boolean;
-  /** Called with warnings as they happen (stderr), besides collecting them in the result. */
+  /** Worker threads for several captures; 1 = all in this thread. */
+  jobs: number;
   onWarning: (message: string) => void;
   onProgress?: ((source: string, rawBytes: number, sizeBytes: number | undefined, records: number) => void) | undefined;
+}
+
+export interface TableTotals {
+  total: number;
+  file: string | null;
+  written: number;
+  dropped: Partial<Record<DropReason, number>>;
+  perService: Map<string, number>;
+  perKind: Map<string, number>;
+  perNamespace: Map<string, number>;
 }
 
 export interface CaptureReport {
@@ -49,7 +62,7 @@ export interface CaptureReport {
 export interface DatasetResult {
   captures: CaptureReport[];
   recordsByType: Record<string, number>;
-  tables: Record<TableName, TableWriteStats & { total: number; file: string | null }>;
+  tables: Record<TableName, TableTotals>;
   flows: { file: string | null; rows: number };
   rejected: { file: string | null; count: number };
   warnings: string[];
@@ -74,14 +87,77 @@ export function captureLabels(paths: string[]): string[] {
   });
 }
 
-function newAttributor(options: DatasetOptions, model: ReturnType<typeof buildClusterModel>): Attributor {
-  return options.match === 'legacy' ? new LegacyAttributor(options.cluster.services) : new AutoAttributor(model, options.nsMap);
+/** How a capture's two phases are carried out: here, or in a worker thread. */
+interface Runner {
+  summary: CaptureScan;
+  write(plan: CaptureWritePlan, outs: Partial<Record<TableName, BufferedFile>>, partDir: string): Promise<CaptureWriteStats>;
+  /** True when write() produced part files that must be appended to the outputs. */
+  readonly usesParts: boolean;
+}
+
+async function runInThread(init: CaptureJobInit, onProgress: DatasetOptions['onProgress']): Promise<Runner> {
+  const job = await CaptureJob.scan(init, onProgress ? (raw, size, records) => onProgress(init.path === '-' ? '<stdin>' : init.path, raw, size, records) : undefined);
+  return { summary: job.summary, usesParts: false, write: (plan, outs) => job.write(plan, outs) };
+}
+
+function workerError(m: { message: string; exitCode: number | undefined }): Error {
+  return m.exitCode === undefined ? new Error(m.message) : new CliError(m.message, m.exitCode);
+}
+
+async function runInWorker(init: CaptureJobInit): Promise<Runner> {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  let next: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
+  const waitFor = () => new Promise<FromWorker>((resolve, reject) => (next = { resolve, reject }));
+  worker.on('message', (m: FromWorker) => next?.resolve(m));
+  worker.on('error', (e) => next?.reject(e));
+  worker.on('exit', (code) => code !== 0 && next?.reject(new Error(`worker for ${init.path} exited with code ${code}`)));
+  const first = await waitFor();
+  if (first.type === 'error') {
+    await worker.terminate();
+    throw workerError(first);
+  }
+  if (first.type !== 'scanned') throw new Error('worker protocol: expected scanned');
+  return {
+    summary: first.summary,
+    usesParts: true,
+    async write(plan, _outs, partDir) {
+      const parts: Partial<Record<TableName, string>> = {};
+      for (const t of plan.tables) parts[t] = join(partDir, `${init.index}.${t}.part`);
+      const reply = waitFor();
+      worker.postMessage({ type: 'write', plan, parts } satisfies ToWorker);
+      const m = await reply;
+      await worker.terminate();
+      if (m.type === 'error') throw workerError(m);
+      if (m.type !== 'written') throw new Error('worker protocol: expected written');
+      return m.stats;
+    },
+  };
+}
+
+/** Runs `tasks` with at most `limit` in flight, results in input order. */
+async function pool<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results = new Array<T>(tasks.length);
+  let nextIndex = 0;
+  const lanes = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+    while (nextIndex < tasks.length) {
+      const i = nextIndex++;
+      results[i] = await tasks[i]!();
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+async function appendFile(out: BufferedFile, path: string): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, encoding: 'utf8' })) {
+    out.write(chunk as string);
+    if (out.full) await out.flush();
+  }
 }
 
 export async function runDataset(options: DatasetOptions): Promise<DatasetResult> {
   await mkdir(options.outDir, { recursive: true });
   const spoolDir = await mkdtemp(join(options.outDir, '.clarion-enrich-'));
-  const model = buildClusterModel(options.cluster);
   const multi = options.captures.length > 1;
   const labels = captureLabels(options.captures);
   const warnings: string[] = [];
@@ -90,34 +166,23 @@ export async function runDataset(options: DatasetOptions): Promise<DatasetResult
     options.onWarning(m);
   };
   const pending: AtomicFile[] = [];
-  let rejectedFile: AtomicFile | undefined;
-  let rejectedCount = 0;
   try {
-    if (options.skipInvalid) {
-      rejectedFile = await AtomicFile.create(join(options.outDir, 'rejected.ndjson'));
-      pending.push(rejectedFile);
-    }
-    const scans: ScanResult[] = [];
-    for (let i = 0; i < options.captures.length; i++) {
-      const path = options.captures[i]!;
-      scans.push(
-        await scanCapture({
-          path,
-          captureLabel: multi ? labels[i] : undefined,
-          spoolDir,
-          spoolName: String(i),
-          attributor: newAttributor(options, model),
-          filters: options.filters,
-          onInvalid: rejectedFile
-            ? (source, line, text, reason) => {
-                rejectedCount++;
-                rejectedFile!.file.write(`${JSON.stringify({ source, line, reason, text })}\n`);
-              }
-            : undefined,
-          onProgress: options.onProgress ? (raw, size, records) => options.onProgress!(path === '-' ? '<stdin>' : path, raw, size, records) : undefined,
-        }),
-      );
-    }
+    const inits: CaptureJobInit[] = options.captures.map((path, index) => ({
+      index,
+      path,
+      label: multi ? labels[index] : undefined,
+      spoolDir,
+      cluster: options.cluster,
+      nsMap: options.nsMap,
+      match: options.match,
+      filters: options.filters,
+      skipInvalid: options.skipInvalid,
+    }));
+    const useWorkers = options.jobs > 1 && inits.length > 1 && !options.captures.includes('-');
+    const runners = useWorkers
+      ? await pool(options.jobs, inits.map((init) => () => runInWorker(init)))
+      : await pool(1, inits.map((init) => () => runInThread(init, options.onProgress)));
+    const scans = runners.map((r) => r.summary);
 
     for (const s of scans) {
       if (s.read.truncated) {
@@ -128,53 +193,71 @@ export async function runDataset(options: DatasetOptions): Promise<DatasetResult
       if (s.read.invalid > 0) warn(`${s.source}: ${s.read.invalid} malformed records skipped (see rejected.ndjson)`);
     }
 
-    const columns = {} as Record<TableName, string[]>;
-    for (const t of TABLES) columns[t] = mergeColumns(scans.map((s) => s.columns[t]));
-    const tables = {} as DatasetResult['tables'];
-    for (const t of TABLES) {
-      const total = scans.reduce((n, s) => n + s.rows[t], 0);
-      tables[t] = { written: 0, dropped: {}, perService: new Map(), perKind: new Map(), total, file: null };
-      // Agent and other vertex types are kept, in a file of their own, only when present.
-      if (t === 'others' && total === 0) continue;
+    const finalColumns = {} as Record<TableName, string[]>;
+    for (const t of TABLES) finalColumns[t] = mergeColumns(scans.map((s) => s.columns[t]));
+    const totals = {} as Record<TableName, number>;
+    for (const t of TABLES) totals[t] = scans.reduce((n, s) => n + s.rows[t], 0);
+    // Agent and other vertex types are kept, in a file of their own, only when present.
+    const tables = TABLES.filter((t) => t !== 'others' || totals.others > 0);
+
+    const outs: Partial<Record<TableName, AtomicFile>> = {};
+    for (const t of tables) {
       const file = await AtomicFile.create(join(options.outDir, options.files[t]));
       pending.push(file);
+      outs[t] = file;
       const extra = t === 'edges' ? EDGE_ATTRIBUTION_COLUMNS : VERTEX_ATTRIBUTION_COLUMNS;
-      file.file.write(`${csvLine(['', ...KEY_COLUMNS[t], ...columns[t], ...extra, ...(multi ? ['capture'] : [])])}\n`);
-      const offsetStart = tables[t];
-      let offset = 0;
-      for (let i = 0; i < scans.length; i++) {
-        const s = scans[i]!;
-        const stats = await writeTable({
-          table: t,
-          spool: s.spools[t],
-          finalColumns: columns[t],
-          captureColumns: s.columns[t],
-          ordinalOffset: offset,
-          outcome: s.outcome,
-          vertexFlags: s.vertexFlags,
-          policy: options.policy,
-          captureLabel: multi ? labels[i] : undefined,
-          out: file.file,
-        });
-        offset += s.rows[t];
-        mergeStats(offsetStart, stats);
+      file.file.write(`${csvLine(['', ...KEY_COLUMNS[t], ...finalColumns[t], ...extra, ...(multi ? ['capture'] : [])])}\n`);
+    }
+    const outFiles: Partial<Record<TableName, BufferedFile>> = {};
+    for (const t of tables) outFiles[t] = outs[t]!.file;
+
+    const plans = scans.map((_, i) => {
+      const ordinalOffsets = {} as Record<TableName, number>;
+      for (const t of TABLES) ordinalOffsets[t] = scans.slice(0, i).reduce((n, s) => n + s.rows[t], 0);
+      return { finalColumns, ordinalOffsets, policy: options.policy, tables } satisfies CaptureWritePlan;
+    });
+    let stats: CaptureWriteStats[];
+    if (useWorkers) {
+      stats = await Promise.all(runners.map((r, i) => r.write(plans[i]!, {}, spoolDir)));
+      for (let i = 0; i < runners.length; i++) for (const t of tables) await appendFile(outFiles[t]!, join(spoolDir, `${i}.${t}.part`));
+    } else {
+      stats = [];
+      for (let i = 0; i < runners.length; i++) stats.push(await runners[i]!.write(plans[i]!, outFiles, spoolDir));
+    }
+
+    const tableTotals = {} as Record<TableName, TableTotals>;
+    for (const t of TABLES) {
+      const tt: TableTotals = { total: totals[t], file: outs[t]?.target ?? null, written: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map() };
+      for (const s of stats) {
+        const st = s[t];
+        tt.written += st.written;
+        for (const [k, v] of Object.entries(st.dropped) as [DropReason, number][]) tt.dropped[k] = (tt.dropped[k] ?? 0) + v;
+        for (const [k, v] of st.perService) tt.perService.set(k, (tt.perService.get(k) ?? 0) + v);
+        for (const [k, v] of st.perKind) tt.perKind.set(k, (tt.perKind.get(k) ?? 0) + v);
+        for (const [k, v] of st.perNamespace) tt.perNamespace.set(k, (tt.perNamespace.get(k) ?? 0) + v);
       }
-      tables[t].file = file.target;
+      tableTotals[t] = tt;
     }
 
     let flows: DatasetResult['flows'] = { file: null, rows: 0 };
     if (options.match === 'auto') {
-      const rows = scans.flatMap((s, i) => s.outcome.flows.map((f) => (multi ? [...flowCells(f), labels[i]!] : flowCells(f))));
+      const rows = scans.flatMap((s, i) => s.flows.map((f) => (multi ? [...flowCells(f), labels[i]!] : flowCells(f))));
       const file = await AtomicFile.create(join(options.outDir, options.files.flows));
       pending.push(file);
       file.file.write(csvTable(multi ? [...FLOW_COLUMNS, 'capture'] : FLOW_COLUMNS, rows));
       flows = { file: file.target, rows: rows.length };
     }
 
-    for (const f of pending) {
-      if (f === rejectedFile && rejectedCount === 0) await f.abort();
-      else await f.commit();
+    const rejectedCount = scans.reduce((n, s) => n + s.read.invalid, 0);
+    let rejectedTarget: string | null = null;
+    if (rejectedCount > 0) {
+      const file = await AtomicFile.create(join(options.outDir, 'rejected.ndjson'));
+      pending.push(file);
+      for (const s of scans) if (s.rejectedFile) await appendFile(file.file, s.rejectedFile);
+      rejectedTarget = file.target;
     }
+
+    for (const f of pending) await f.commit();
     pending.length = 0;
 
     const recordsByType: Record<string, number> = {};
@@ -190,25 +273,18 @@ export async function runDataset(options: DatasetOptions): Promise<DatasetResult
         records: s.read.records,
         invalid: s.read.invalid,
         truncated: s.read.truncated,
-        netns: s.outcome.netns,
+        netns: s.netns,
       })),
       recordsByType,
-      tables,
+      tables: tableTotals,
       flows,
-      rejected: { file: rejectedCount > 0 && rejectedFile ? rejectedFile.target : null, count: rejectedCount },
+      rejected: { file: rejectedTarget, count: rejectedCount },
       warnings,
-      notes: [...new Set(scans.flatMap((s) => s.outcome.notes))],
+      notes: [...new Set(scans.flatMap((s) => s.notes))],
       bytesRead: scans.reduce((n, s) => n + s.sizeBytes, 0),
     };
   } finally {
     for (const f of pending) await f.abort();
     await rm(spoolDir, { recursive: true, force: true });
   }
-}
-
-function mergeStats(into: TableWriteStats, from: TableWriteStats): void {
-  into.written += from.written;
-  for (const [k, v] of Object.entries(from.dropped) as [DropReason, number][]) into.dropped[k] = (into.dropped[k] ?? 0) + v;
-  for (const [k, v] of from.perService) into.perService.set(k, (into.perService.get(k) ?? 0) + v);
-  for (const [k, v] of from.perKind) into.perKind.set(k, (into.perKind.get(k) ?? 0) + v);
 }

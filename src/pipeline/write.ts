@@ -24,6 +24,8 @@ export interface TableWriteStats {
   /** Written rows per svc value ('' = no service). */
   perService: Map<string, number>;
   perKind: Map<string, number>;
+  /** Written rows per Kubernetes namespace of their service ('' = none). */
+  perNamespace: Map<string, number>;
 }
 
 export interface WriteTableInput {
@@ -81,7 +83,7 @@ export function splitCsv(line: string): string[] {
 
 export async function writeTable(input: WriteTableInput): Promise<TableWriteStats> {
   const { table, outcome, policy, out, vertexFlags } = input;
-  const stats: TableWriteStats = { written: 0, dropped: {}, perService: new Map(), perKind: new Map() };
+  const stats: TableWriteStats = { written: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map() };
   const isEdges = table === 'edges';
   const keyFields = isEdges ? 3 : 2;
   const finalCount = input.finalColumns.length;
@@ -137,6 +139,7 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
       suffix = suffixOf(r);
       stats.perService.set(r.svc, (stats.perService.get(r.svc) ?? 0) + 1);
       stats.perKind.set(r.kind, (stats.perKind.get(r.kind) ?? 0) + 1);
+      stats.perNamespace.set(r.svcNamespace, (stats.perNamespace.get(r.svcNamespace) ?? 0) + 1);
     }
     stats.written++;
     let row: string;

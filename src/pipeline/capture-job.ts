@@ -1,0 +1,151 @@
+// One capture's share of a run, in two phases that can run in this thread or in a worker:
+// scan (pass 1: parse, spool, attribute) and write (pass 2: rows into the output files).
+// Everything crossing the phase boundary is plain data, so it can be posted between threads.
+import { join } from 'node:path';
+import { AutoAttributor } from '../attribution/auto.js';
+import { buildClusterModel } from '../attribution/cluster-model.js';
+import { LegacyAttributor } from '../attribution/legacy.js';
+import type { NsMapEntry } from '../attribution/ns-map.js';
+import type { FlowRow, NetnsReport } from '../attribution/result.js';
+import type { ClusterObjects } from '../kubernetes/objects.js';
+import { BufferedFile } from '../output/files.js';
+import type { ReadResult } from '../provenance/reader.js';
+import { addServicesPolicy, preprocessPolicy } from './policy.js';
+import { type RecordFilters, type ScanResult, scanCapture } from './scan.js';
+import { TABLES, type TableName } from './tables.js';
+import { type DropReason, type RowPolicy, writeTable } from './write.js';
+
+export type MatchMode = 'auto' | 'legacy';
+
+export type PolicySpec =
+  | { command: 'add-services'; onlyAttributed: boolean }
+  | { command: 'preprocess'; legacy: boolean; excludeProbes: boolean; namespaces: string[] | undefined };
+
+export function policyFromSpec(spec: PolicySpec): RowPolicy {
+  return spec.command === 'add-services'
+    ? addServicesPolicy({ onlyAttributed: spec.onlyAttributed })
+    : preprocessPolicy({ legacy: spec.legacy, excludeProbes: spec.excludeProbes, namespaces: spec.namespaces ? new Set(spec.namespaces) : undefined });
+}
+
+export interface CaptureJobInit {
+  index: number;
+  path: string;
+  /** Set when several captures make one dataset. */
+  label: string | undefined;
+  spoolDir: string;
+  cluster: ClusterObjects;
+  nsMap: NsMapEntry[];
+  match: MatchMode;
+  filters: RecordFilters;
+  skipInvalid: boolean;
+}
+
+export interface CaptureScan {
+  index: number;
+  source: string;
+  sizeBytes: number;
+  sha256: string;
+  gzip: boolean;
+  read: ReadResult;
+  recordsByType: Record<string, number>;
+  columns: Record<TableName, string[]>;
+  rows: Record<TableName, number>;
+  netns: NetnsReport[];
+  flows: FlowRow[];
+  notes: string[];
+  rejectedFile: string | undefined;
+}
+
+export interface CaptureWritePlan {
+  finalColumns: Record<TableName, string[]>;
+  ordinalOffsets: Record<TableName, number>;
+  policy: PolicySpec;
+  /** Tables that get a file at all (others only when some capture has such vertices). */
+  tables: TableName[];
+}
+
+export interface PlainTableStats {
+  written: number;
+  dropped: Partial<Record<DropReason, number>>;
+  perService: [string, number][];
+  perKind: [string, number][];
+  perNamespace: [string, number][];
+}
+
+export type CaptureWriteStats = Record<TableName, PlainTableStats>;
+
+export class CaptureJob {
+  private constructor(
+    private readonly init: CaptureJobInit,
+    private readonly scanned: ScanResult,
+    readonly summary: CaptureScan,
+  ) {}
+
+  static async scan(init: CaptureJobInit, onProgress?: (raw: number, size: number | undefined, records: number) => void): Promise<CaptureJob> {
+    const attributor = init.match === 'legacy' ? new LegacyAttributor(init.cluster.services) : new AutoAttributor(buildClusterModel(init.cluster), init.nsMap);
+    let rejected: BufferedFile | undefined;
+    let rejectedFile: string | undefined;
+    if (init.skipInvalid) {
+      rejectedFile = join(init.spoolDir, `${init.index}.rejected`);
+      rejected = await BufferedFile.create(rejectedFile);
+    }
+    let scanned: ScanResult;
+    try {
+      scanned = await scanCapture({
+        path: init.path,
+        captureLabel: init.label,
+        spoolDir: init.spoolDir,
+        spoolName: String(init.index),
+        attributor,
+        filters: init.filters,
+        onInvalid: rejected ? (source, line, text, reason) => rejected!.write(`${JSON.stringify({ source, line, reason, text })}\n`) : undefined,
+        onProgress,
+      });
+    } finally {
+      await rejected?.close();
+    }
+    const summary: CaptureScan = {
+      index: init.index,
+      source: scanned.source,
+      sizeBytes: scanned.sizeBytes,
+      sha256: scanned.sha256,
+      gzip: scanned.gzip,
+      read: scanned.read,
+      recordsByType: scanned.recordsByType,
+      columns: scanned.columns,
+      rows: scanned.rows,
+      netns: scanned.outcome.netns,
+      flows: scanned.outcome.flows,
+      notes: scanned.outcome.notes,
+      rejectedFile: scanned.read.invalid > 0 ? rejectedFile : undefined,
+    };
+    return new CaptureJob(init, scanned, summary);
+  }
+
+  /** Writes this capture's rows (no header) to `outs[table]` for each planned table. */
+  async write(plan: CaptureWritePlan, outs: Partial<Record<TableName, BufferedFile>>): Promise<CaptureWriteStats> {
+    const policy = policyFromSpec(plan.policy);
+    const stats = {} as CaptureWriteStats;
+    for (const t of TABLES) {
+      const out = outs[t];
+      if (!plan.tables.includes(t) || !out) {
+        stats[t] = { written: 0, dropped: {}, perService: [], perKind: [], perNamespace: [] };
+        continue;
+      }
+      const s = await writeTable({
+        table: t,
+        spool: this.scanned.spools[t],
+        finalColumns: plan.finalColumns[t],
+        captureColumns: this.scanned.columns[t],
+        ordinalOffset: plan.ordinalOffsets[t],
+        outcome: this.scanned.outcome,
+        vertexFlags: this.scanned.vertexFlags,
+        policy,
+        captureLabel: this.init.label,
+        out,
+      });
+      stats[t] = { written: s.written, dropped: s.dropped, perService: [...s.perService], perKind: [...s.perKind], perNamespace: [...s.perNamespace] };
+    }
+    return stats;
+  }
+}
