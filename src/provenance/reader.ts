@@ -63,8 +63,7 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
   // Read until the first non-blank line: it decides the layout.
   let text = '';
   for (;;) {
-    const firstContent = text.search(/\S/);
-    if (firstContent !== -1 && text.indexOf('\n', firstContent) !== -1) break;
+    if (hasLayoutLines(text)) break;
     const more = await nextText();
     if (more === undefined) break;
     text += more;
@@ -88,16 +87,41 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
   return result;
 }
 
-/** Looks at the first non-blank line only. */
+/** True once `text` holds what detectLayout looks at: the first non-blank line, and after a lone `[` the next one. */
+function hasLayoutLines(text: string): boolean {
+  const start = text.search(/\S/);
+  if (start === -1) return false;
+  const nl = text.indexOf('\n', start);
+  if (nl === -1) return false;
+  if (text.slice(start, nl).trim() !== '[') return true;
+  const next = text.slice(nl + 1).search(/\S/);
+  return next !== -1 && text.indexOf('\n', nl + 1 + next) !== -1;
+}
+
+/**
+ * Looks at the first non-blank line; when that is a lone `[` (SPADE's header, but also how
+ * JSON.stringify/jq/json.dumps start a pretty array), at the next one too.
+ */
 export function detectLayout(text: string, name: string): Layout {
   const start = text.search(/\S/);
   const nl = text.indexOf('\n', start);
   const firstLine = text.slice(start, nl === -1 ? undefined : nl).trim();
   const head = firstLine[0];
   if (head === '[') {
-    const rest = stripRecordLine(firstLine.slice(1).trim());
+    let rest = firstLine.slice(1).trim();
+    if (rest === '' && nl !== -1) {
+      const next = text.slice(nl + 1).search(/\S/);
+      if (next !== -1) {
+        const at = nl + 1 + next;
+        const end = text.indexOf('\n', at);
+        rest = text.slice(at, end === -1 ? undefined : end).trim();
+      }
+    }
+    rest = stripRecordLine(rest);
     if (rest === '' || rest === ']') return 'spade-array';
-    return parsesAsObject(rest) ? 'spade-array' : 'pretty-array';
+    if (parsesAsObject(rest)) return 'spade-array';
+    // A lone `{` opens a pretty-printed record; any other `{…` line is a (cut or broken) one-line record.
+    return rest[0] === '{' && rest !== '{' ? 'spade-array' : 'pretty-array';
   }
   if (head === '{') return parsesAsObject(stripRecordLine(firstLine)) ? 'ndjson' : 'json-stream';
   throw new InputError(`${name}:${lineOf(text, start)}: expected '[' or '{' to start SPADE JSON or NDJSON, found ${JSON.stringify(firstLine.slice(0, 20))}`);

@@ -37,6 +37,7 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   authorization: string | undefined;
+  userAgent: string | undefined;
   status: number;
   at: number;
 }
@@ -108,6 +109,7 @@ export async function startMockApiServer(options: MockApiServerOptions): Promise
       path: url.pathname,
       query: url.searchParams,
       authorization: req.headers.authorization,
+      userAgent: req.headers['user-agent'],
       status: 0,
       at: Date.now(),
     };

@@ -1,0 +1,346 @@
+#!/usr/bin/env node
+// Throughput and memory benchmark (issue #6): the tool against the JSON.parse limit on generated
+// gigabyte-scale captures.
+//
+//   npm run bench                       # build, then 100MB and 1GB
+//   node bench/run.js --sizes 100MB     # only some sizes (comma-separated: 100MB,1GB,250MB)
+//   node bench/run.js --quick           # just ~100 MB
+//   node bench/run.js --no-results      # do not append to bench/results.md
+//
+// For each size, in this order and each in its own child process (one run each):
+//   baseline      bench/baseline.js: read + split lines + JSON.parse, nothing else
+//   add-services  clarion-enrich add-services <capture> kubectl_svc.json -o <tmp> --json
+//   preprocess    clarion-enrich preprocess <capture> --services kubectl_svc.json -o <tmp> --json
+//                 (reported as "not available" while the build has no such command)
+// Outputs go to a fresh directory under os.tmpdir(), deleted after each run.
+//
+// This is a benchmark, not a test: a missed target is reported, never turned into a failing exit
+// code. The exit code is non-zero only when the benchmark itself cannot run (no corpus, no build,
+// a run that crashed).
+import { execFileSync, spawn } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, appendFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { CORPUS_DIR, DEFAULT_SOURCE, REPO_ROOT, generate, parseSize, sizeLabel } from './generate.js';
+
+const BIN = join(REPO_ROOT, 'bin', 'clarion-enrich.js');
+const BASELINE = join(REPO_ROOT, 'bench', 'baseline.js');
+const SERVICES = join(CORPUS_DIR, 'kubectl_svc.json');
+const RESULTS = join(REPO_ROOT, 'bench', 'results.md');
+const MiB = 1024 * 1024;
+
+const TARGETS = {
+  throughput: 0.5, // add-services MB/s >= 0.5 x baseline MB/s, on 1 GB
+  peakRss: 300e6, // peak RSS <= 300 MB on 1 GB
+  rssGrowth: 1.5, // 1 GB peak RSS <= 1.5 x 100 MB peak RSS
+  preprocess: 0.2, // preprocess throughput within 20 % of add-services
+};
+
+function parseArgs(argv) {
+  const opts = { sizes: ['100MB', '1GB'], results: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.sizes = ['100MB'];
+    else if (a === '--sizes') opts.sizes = String(argv[++i] ?? '').split(',').filter(Boolean);
+    else if (a.startsWith('--sizes=')) opts.sizes = a.slice(8).split(',').filter(Boolean);
+    else if (a === '--no-results') opts.results = false;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node bench/run.js [--sizes 100MB,1GB] [--quick] [--no-results]');
+      process.exit(0);
+    } else {
+      console.error(`bench: unknown argument ${a}`);
+      process.exit(2);
+    }
+  }
+  if (opts.sizes.length === 0) opts.sizes = ['100MB'];
+  return opts;
+}
+
+function fail(message) {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
+
+function checkSetup() {
+  if (!existsSync(CORPUS_DIR) || !existsSync(DEFAULT_SOURCE) || !existsSync(SERVICES)) {
+    fail(
+      `the shared corpus is missing: expected ${relative(process.cwd(), DEFAULT_SOURCE) || DEFAULT_SOURCE} and kubectl_svc.json in ${CORPUS_DIR}\n` +
+        '  (the benchmark reads ../shared/corpus/coral relative to the repository root; see /work/shared/corpus/README.md)',
+    );
+  }
+  if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) fail('dist/cli.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
+}
+
+/** Runs a child process; resolves with its exit code, stdout, stderr and wall time measured here. */
+function runChild(args) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('close', (code, signal) => {
+      resolve({ code, signal, wallSeconds: (performance.now() - started) / 1000, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** Whether the build has a `preprocess` command (commander prints the program help for unknown ones). */
+function preprocessAvailable() {
+  try {
+    const help = execFileSync(process.execPath, [BIN, 'preprocess', '--help'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return /Usage: clarion-enrich preprocess/.test(help);
+  } catch {
+    return false;
+  }
+}
+
+function dirBytes(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
+async function warmPageCache(path) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 << 20 })) void chunk;
+}
+
+function tail(text, lines = 8) {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+async function runBaseline(capture) {
+  const r = await runChild([BASELINE, capture]);
+  if (r.code !== 0) return { name: 'baseline', status: 'failed', detail: `exit ${r.code ?? r.signal}: ${tail(r.stderr)}`, wallSeconds: r.wallSeconds };
+  const j = JSON.parse(r.stdout);
+  return { name: 'baseline', status: 'ok', bytes: j.bytes, records: j.records, seconds: j.seconds, peakRssBytes: j.peakRssBytes, wallSeconds: r.wallSeconds };
+}
+
+async function runTool(name, args) {
+  const outDir = mkdtempSync(join(os.tmpdir(), `clarion-bench-${name}-`));
+  try {
+    const r = await runChild([BIN, ...args(outDir)]);
+    let outputBytes;
+    try {
+      outputBytes = dirBytes(outDir);
+    } catch {
+      outputBytes = undefined;
+    }
+    if (r.code !== 0) return { name, status: 'failed', detail: `exit ${r.code ?? r.signal}: ${tail(r.stderr)}`, wallSeconds: r.wallSeconds };
+    let j;
+    try {
+      j = JSON.parse(r.stdout);
+    } catch {
+      return { name, status: 'failed', detail: `no JSON summary on stdout: ${tail(r.stdout || r.stderr)}`, wallSeconds: r.wallSeconds };
+    }
+    const records = typeof j.records === 'number' ? j.records : Object.values(j.records ?? {}).reduce((a, b) => a + b, 0);
+    return {
+      name,
+      status: 'ok',
+      bytes: j.bytesRead,
+      records,
+      seconds: j.elapsedSeconds,
+      reportedMBps: j.megabytesPerSecond,
+      peakRssBytes: j.peakRssBytes,
+      wallSeconds: r.wallSeconds,
+      outputBytes,
+      warnings: (j.warnings ?? []).length,
+    };
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+const mbps = (r) => r.bytes / 1e6 / r.seconds;
+const wallMbps = (r) => r.bytes / 1e6 / r.wallSeconds;
+const fmt = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const fmtInt = (x) => (x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
+
+function machineInfo() {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'package.json'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    if (dirty) commit += ' (+ uncommitted changes in src/bin)';
+  } catch {
+    /* not a git checkout */
+  }
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    date: new Date().toISOString(),
+    commit,
+  };
+}
+
+function tableRows(results) {
+  const rows = [];
+  for (const s of results) {
+    const base = s.runs.find((r) => r.name === 'baseline' && r.status === 'ok');
+    const add = s.runs.find((r) => r.name === 'add-services' && r.status === 'ok');
+    for (const r of s.runs) {
+      if (r.status !== 'ok') {
+        rows.push([s.label, r.name, r.status === 'n/a' ? 'not available' : 'FAILED', '', '', '', '', fmt(r.wallSeconds, 2), '', '']);
+        continue;
+      }
+      const vsBase = base && r !== base ? `${(mbps(r) / mbps(base)).toFixed(2)}×` : r === base ? '1.00×' : '–';
+      const vsAdd = add && r.name === 'preprocess' ? `${(mbps(r) / mbps(add)).toFixed(2)}×` : '';
+      rows.push([
+        s.label,
+        r.name,
+        fmt(mbps(r)),
+        fmt(wallMbps(r)),
+        fmtInt(r.records / r.seconds),
+        fmt(r.peakRssBytes / MiB, 0),
+        fmt(r.seconds, 2),
+        fmt(r.wallSeconds, 2),
+        vsBase,
+        vsAdd,
+      ]);
+    }
+  }
+  return rows;
+}
+
+const HEADER = ['size', 'run', 'MB/s', 'MB/s (wall)', 'records/s', 'peak RSS MiB', 'seconds', 'wall s', 'vs baseline', 'vs add-services'];
+
+function textTable(rows) {
+  const all = [HEADER, ...rows];
+  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function markdownTable(rows) {
+  return [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function evaluateTargets(results) {
+  const bySize = (label) => results.find((s) => s.label === label);
+  const find = (s, name) => s?.runs.find((r) => r.name === name && r.status === 'ok');
+  const big = bySize('1GB');
+  const small = bySize('100MB');
+  const largest = results[results.length - 1];
+  const out = [];
+  const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+
+  {
+    const b = find(big, 'baseline');
+    const a = find(big, 'add-services');
+    if (b && a) {
+      const ratio = mbps(a) / mbps(b);
+      out.push({ target: `add-services throughput ≥ ${TARGETS.throughput}× baseline on 1 GB`, result: verdict(ratio >= TARGETS.throughput), detail: `${ratio.toFixed(2)}× (${fmt(mbps(a))} vs ${fmt(mbps(b))} MB/s; wall ${(wallMbps(a) / wallMbps(b)).toFixed(2)}×)` });
+    } else {
+      const lb = find(largest, 'baseline');
+      const la = find(largest, 'add-services');
+      out.push({ target: `add-services throughput ≥ ${TARGETS.throughput}× baseline on 1 GB`, result: 'n/a', detail: big ? 'a 1GB run failed' : `1GB not in this run${lb && la ? ` (${largest.label}: ${(mbps(la) / mbps(lb)).toFixed(2)}×)` : ''}` });
+    }
+  }
+  {
+    const a = find(big, 'add-services');
+    if (a) out.push({ target: `add-services peak RSS ≤ ${TARGETS.peakRss / 1e6} MB on 1 GB`, result: verdict(a.peakRssBytes <= TARGETS.peakRss), detail: `${(a.peakRssBytes / 1e6).toFixed(0)} MB (${(a.peakRssBytes / MiB).toFixed(0)} MiB)` });
+    else {
+      const la = find(largest, 'add-services');
+      out.push({ target: `add-services peak RSS ≤ ${TARGETS.peakRss / 1e6} MB on 1 GB`, result: 'n/a', detail: `1GB not measured${la ? ` (${largest.label}: ${(la.peakRssBytes / 1e6).toFixed(0)} MB)` : ''}` });
+    }
+  }
+  {
+    const a1 = find(big, 'add-services');
+    const a0 = find(small, 'add-services');
+    if (a1 && a0) {
+      const ratio = a1.peakRssBytes / a0.peakRssBytes;
+      out.push({ target: `1 GB peak RSS within ${TARGETS.rssGrowth}× of 100 MB peak (add-services)`, result: verdict(ratio <= TARGETS.rssGrowth), detail: `${ratio.toFixed(2)}× (${(a1.peakRssBytes / MiB).toFixed(0)} vs ${(a0.peakRssBytes / MiB).toFixed(0)} MiB)` });
+    } else out.push({ target: `1 GB peak RSS within ${TARGETS.rssGrowth}× of 100 MB peak (add-services)`, result: 'n/a', detail: 'needs both 100MB and 1GB runs' });
+    const p1 = find(big, 'preprocess');
+    const p0 = find(small, 'preprocess');
+    if (p1 && p0) {
+      const ratio = p1.peakRssBytes / p0.peakRssBytes;
+      out.push({ target: `1 GB peak RSS within ${TARGETS.rssGrowth}× of 100 MB peak (preprocess)`, result: verdict(ratio <= TARGETS.rssGrowth), detail: `${ratio.toFixed(2)}× (${(p1.peakRssBytes / MiB).toFixed(0)} vs ${(p0.peakRssBytes / MiB).toFixed(0)} MiB)` });
+    }
+  }
+  {
+    // On the largest size that has both runs.
+    const s = [...results].reverse().find((x) => find(x, 'preprocess') && find(x, 'add-services'));
+    if (s) {
+      const ratio = mbps(find(s, 'preprocess')) / mbps(find(s, 'add-services'));
+      out.push({ target: `preprocess throughput within ${TARGETS.preprocess * 100} % of add-services`, result: verdict(ratio >= 1 - TARGETS.preprocess), detail: `${ratio.toFixed(2)}× on ${s.label}` });
+    } else out.push({ target: `preprocess throughput within ${TARGETS.preprocess * 100} % of add-services`, result: 'n/a', detail: 'preprocess not available in this build' });
+  }
+  return out;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  checkSetup();
+  const machine = machineInfo();
+  console.log(`clarion-enrich benchmark: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, Node ${machine.node}, commit ${machine.commit}`);
+
+  const sizes = opts.sizes.map((s) => ({ label: sizeLabel(parseSize(s)), bytes: parseSize(s) })).sort((a, b) => a.bytes - b.bytes);
+  const results = [];
+  let crashed = false;
+  for (const size of sizes) {
+    const gen = generate({ targetBytes: size.bytes });
+    console.log(`\n== ${size.label}: ${gen.path} (${(gen.bytes / 1e6).toFixed(1)} MB, ${gen.records.toLocaleString('en-US')} records, ${gen.repetitions} repetitions${gen.reused ? ', reused' : `, generated in ${gen.seconds.toFixed(1)} s`})`);
+    await warmPageCache(gen.path);
+    const runs = [];
+    const report = (r) => {
+      runs.push(r);
+      if (r.status === 'ok') console.log(`  ${r.name.padEnd(13)} ${fmt(mbps(r)).padStart(7)} MB/s  ${fmt(r.peakRssBytes / MiB, 0).padStart(5)} MiB  ${fmt(r.seconds, 2)} s (wall ${fmt(r.wallSeconds, 2)} s)`);
+      else console.log(`  ${r.name.padEnd(13)} ${r.status === 'n/a' ? 'not available' : 'FAILED'}${r.detail ? `: ${r.detail}` : ''}`);
+    };
+    report(await runBaseline(gen.path));
+    report(await runTool('add-services', (out) => ['add-services', gen.path, SERVICES, '-o', out, '--json', '--no-progress']));
+    // Checked each time: the command is being written while this benchmark exists.
+    if (preprocessAvailable()) report(await runTool('preprocess', (out) => ['preprocess', gen.path, '--services', SERVICES, '-o', out, '--json', '--no-progress']));
+    else report({ name: 'preprocess', status: 'n/a', detail: 'no `preprocess` command in this build (dist/)' });
+    for (const r of runs) if (r.status === 'failed') crashed = true;
+    for (const r of runs) if (r.status === 'ok' && r.bytes !== gen.bytes) console.log(`  warning: ${r.name} read ${r.bytes} bytes, the capture has ${gen.bytes}`);
+    for (const r of runs) if (r.status === 'ok' && r.records !== gen.records) console.log(`  warning: ${r.name} saw ${r.records} records, the capture has ${gen.records}`);
+    results.push({ label: size.label, capture: gen, runs });
+  }
+
+  const rows = tableRows(results);
+  const targets = evaluateTargets(results);
+  console.log(`\n${textTable(rows)}\n`);
+  console.log('MB/s and records/s use the run\'s own timer (tool: summary elapsedSeconds; baseline: in-script), "wall" is timed by this script around the child process (includes Node startup).');
+  console.log('\nTargets (issue #6):');
+  for (const t of targets) console.log(`  ${t.result.padEnd(4)}  ${t.target}: ${t.detail}`);
+
+  if (opts.results) {
+    const section = [
+      `## ${machine.date.slice(0, 10)} ${machine.date.slice(11, 19)} UTC — ${sizes.map((s) => s.label).join(', ')}`,
+      '',
+      `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory} RAM, ${machine.platform}`,
+      `- Node ${machine.node}, commit ${machine.commit}`,
+      ...results.map((s) => `- ${s.label} capture: ${(s.capture.bytes / 1e6).toFixed(1)} MB, ${s.capture.records.toLocaleString('en-US')} records (${s.capture.repetitions} × corpus)`),
+      '',
+      markdownTable(rows),
+      '',
+      ...targets.map((t) => `- **${t.result}** ${t.target}: ${t.detail}`),
+      '',
+      '',
+    ].join('\n');
+    if (!existsSync(RESULTS)) {
+      writeFileSync(
+        RESULTS,
+        '# Benchmark results\n\nAppended by `node bench/run.js` (one section a run; newest last). MB/s = input megabytes (10^6 bytes) per second of the run\'s own timer; ' +
+          '"wall" includes Node startup. Baseline = bench/baseline.js (read, split lines, JSON.parse, nothing else).\n\n',
+      );
+    }
+    appendFileSync(RESULTS, section);
+    console.log(`\nappended to ${relative(process.cwd(), RESULTS)}`);
+  }
+  if (crashed) {
+    console.error('bench: a run failed (see above)');
+    process.exitCode = 1;
+  }
+}
+
+await main();
