@@ -2,12 +2,16 @@
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-const FLUSH_AT = 1 << 20;
+const BLOCK = 1 << 20;
 
-/** Appends strings, writing them out in ~1 MB blocks. */
+/**
+ * Appends text (encoded straight into a byte block, no joining of strings) and byte ranges,
+ * writing them out in ~1 MB blocks. Callers await flush() when `full` says so.
+ */
 export class BufferedFile {
-  private parts: string[] = [];
-  private pending = 0;
+  private block = Buffer.allocUnsafe(BLOCK);
+  private used = 0;
+  private queued: Buffer[] = [];
   bytesWritten = 0;
 
   private constructor(
@@ -20,22 +24,55 @@ export class BufferedFile {
   }
 
   write(s: string): void {
-    this.parts.push(s);
-    this.pending += s.length;
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+    if (s.length * 3 > this.block.length - this.used) {
+      this.seal();
+      if (s.length * 3 > BLOCK) {
+        this.queued.push(Buffer.from(s, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.block.write(s, this.used, 'utf8');
+  }
+
+  writeBytes(source: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n > this.block.length - this.used) {
+      this.seal();
+      if (n > BLOCK) {
+        this.queued.push(Buffer.from(source.subarray(start, end)));
+        return;
+      }
+    }
+    this.used += source.copy(this.block, this.used, start, end);
+  }
+
+  /** Moves the current block to the write queue and starts a new one. */
+  private seal(): void {
+    if (this.used > 0) {
+      this.queued.push(this.block.subarray(0, this.used));
+      this.block = Buffer.allocUnsafe(BLOCK);
+      this.used = 0;
+    }
   }
 
   /** True when enough is buffered that the caller should await flush(). */
   get full(): boolean {
-    return this.pending >= FLUSH_AT;
+    return this.queued.length > 0 || this.used > BLOCK - (BLOCK >> 3);
   }
 
   async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const text = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
-    this.parts = [];
-    this.pending = 0;
-    const { bytesWritten } = await this.handle.write(text, null, 'utf8');
-    this.bytesWritten += bytesWritten;
+    this.seal();
+    const queued = this.queued;
+    this.queued = [];
+    for (const buf of queued) {
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await this.handle.write(buf, off, buf.length - off);
+        off += bytesWritten;
+      }
+      this.bytesWritten += buf.length;
+    }
   }
 
   async close(): Promise<void> {
@@ -45,7 +82,8 @@ export class BufferedFile {
 
   /** Closes without writing what is still buffered. */
   async discard(): Promise<void> {
-    this.parts = [];
+    this.queued = [];
+    this.used = 0;
     await this.handle.close().catch(() => undefined);
   }
 }

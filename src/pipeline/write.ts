@@ -1,7 +1,6 @@
 // Pass 2: turns one capture's spools into output rows: index column, the spooled CSV body padded to
 // the final columns, then the attribution columns. No JSON is parsed here.
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
 import { UNATTRIBUTED } from '../attribution/result.js';
 import { IntColumn } from '../provenance/id-index.js';
@@ -113,24 +112,14 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
   let ordinal = input.ordinalOffset - 1;
   const count = (reason: DropReason) => (stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1);
 
-  const emit = (prefix: string, body: string) => {
+  /** One spooled row: prefix numbers already parsed, body = bytes [bodyStart, bodyEnd) of `data`. */
+  const emit = (cols: number, a: number, b: number, flags: number, data: Buffer, bodyStart: number, bodyEnd: number) => {
     ordinal++;
-    // prefix: "<cols> <a> <b> <flags> <extra lines>"
-    const p1 = prefix.indexOf(' ');
-    const p2 = prefix.indexOf(' ', p1 + 1);
-    const p3 = prefix.indexOf(' ', p2 + 1);
-    const p4 = prefix.indexOf(' ', p3 + 1);
-    const cols = +prefix.slice(0, p1);
-    const a = +prefix.slice(p1 + 1, p2);
-    const b = +prefix.slice(p2 + 1, p3);
-    const flags = +prefix.slice(p3 + 1, p4);
     let suffix: string;
     if (isEdges) {
-      const fromResult = outcome.resultOf(a);
-      const toResult = outcome.resultOf(b);
       const drop = policy.edge(vertexDrop(a), vertexDrop(b), flags);
       if (drop) return count(drop);
-      suffix = `,${csvField((fromResult ?? UNATTRIBUTED).svc)},${csvField((toResult ?? UNATTRIBUTED).svc)}`;
+      suffix = `,${csvField((outcome.resultOf(a) ?? UNATTRIBUTED).svc)},${csvField((outcome.resultOf(b) ?? UNATTRIBUTED).svc)}`;
     } else {
       const result = outcome.resultOf(a);
       const drop = policy.vertex(a, result, outcome, flags);
@@ -142,47 +131,48 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
       stats.perNamespace.set(r.svcNamespace, (stats.perNamespace.get(r.svcNamespace) ?? 0) + 1);
     }
     stats.written++;
-    let row: string;
     if (remap) {
-      const fields = splitCsv(body);
+      const fields = splitCsv(data.toString('utf8', bodyStart, bodyEnd));
       const finalFields = new Array<string>(keyFields + finalCount).fill('');
       for (let i = 0; i < keyFields; i++) finalFields[i] = fields[i]!;
       for (let i = 0; i < cols; i++) finalFields[keyFields + remap[i]!] = fields[keyFields + i] ?? '';
-      row = csvLine(finalFields);
-    } else row = body + pad(finalCount - cols);
-    out.write(`${ordinal},${row}${suffix}${captureSuffix}\n`);
+      out.write(`${ordinal},${csvLine(finalFields)}${suffix}${captureSuffix}\n`);
+      return;
+    }
+    // The body is copied as bytes: no decoding or re-encoding of the bulk of the output.
+    out.write(`${ordinal},`);
+    out.writeBytes(data, bodyStart, bodyEnd);
+    out.write(`${pad(finalCount - cols)}${suffix}${captureSuffix}\n`);
   };
 
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let pendingPrefix = '';
-  let pendingBody = '';
-  let pendingExtra = 0;
+  let carry: Buffer | undefined;
   for await (const chunk of createReadStream(input.spool, { highWaterMark: 1 << 20 })) {
-    const text = carry + decoder.write(chunk as Buffer);
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl !== -1) {
-      const line = text.slice(start, nl);
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-      if (pendingExtra > 0) {
-        // continuation of a body with newlines inside quoted fields
-        pendingBody += `\n${line}`;
-        if (--pendingExtra === 0) emit(pendingPrefix, pendingBody);
-        continue;
+    const data = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let pos = 0;
+    for (;;) {
+      // prefix: "<cols> <a> <b> <flags> <extra lines>\t"
+      const tab = data.indexOf(9, pos);
+      if (tab === -1) break;
+      let i = pos;
+      const nums = [0, 0, 0, 0, 0];
+      let neg = false;
+      for (let k = 0; i < tab; i++) {
+        const c = data[i]!;
+        if (c === 32) {
+          if (neg) nums[k] = -nums[k]!;
+          neg = false;
+          k++;
+        } else if (c === 45) neg = true;
+        else nums[k] = nums[k]! * 10 + (c - 48);
       }
-      const tab = line.indexOf('\t');
-      const prefix = line.slice(0, tab);
-      const extra = +prefix.slice(prefix.lastIndexOf(' ') + 1);
-      if (extra === 0) emit(prefix, line.slice(tab + 1));
-      else {
-        pendingPrefix = prefix;
-        pendingBody = line.slice(tab + 1);
-        pendingExtra = extra;
-      }
+      if (neg) nums[4] = -nums[4]!;
+      let end = data.indexOf(10, tab);
+      for (let extra = nums[4]!; extra > 0 && end !== -1; extra--) end = data.indexOf(10, end + 1);
+      if (end === -1) break;
+      emit(nums[0]!, nums[1]!, nums[2]!, nums[3]!, data, tab + 1, end);
+      pos = end + 1;
     }
-    carry = text.slice(start);
+    carry = pos < data.length ? Buffer.from(data.subarray(pos)) : undefined;
     if (out.full) await out.flush();
   }
   return stats;
