@@ -32,6 +32,10 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`--help | head`, `--json | head`) is not a failure.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`clarion-enrich: cannot write to stdout (${err.code ?? err.message})\n`);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -75,9 +75,12 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
     const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig]);
     const list = parseList(result);
 
-    t.expect(Object.keys(list)).toEqual(['apiVersion', 'kind', 'metadata', 'items']);
+    // Keys sorted as kubectl (Go) prints them.
+    t.expect(Object.keys(list)).toEqual(['apiVersion', 'items', 'kind', 'metadata']);
+    t.expect(Object.keys(list.items[0] as object)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
     t.expect({ apiVersion: list.apiVersion, kind: list.kind, metadata: list.metadata }).toEqual({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' } });
-    t.expect(result.stdout.startsWith('{\n    "apiVersion": "v1",')).toBe(true);
+    t.expect(result.stdout.startsWith('{\n    "apiVersion": "v1",\n    "items": [\n        {\n            "apiVersion": "v1",')).toBe(true);
+    t.expect(result.stdout).toContain('\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n');
     t.expect(result.stdout.endsWith('}\n')).toBe(true);
     t.expect(names(list, 'Service')).toEqual(['shop/web', 'shop/db']);
     t.expect(names(list, 'Pod')).toEqual(['shop/web-7d9c-1', 'shop/web-7d9c-2', 'shop/web-7d9c-3', 'shop/db-01', 'shop/db-02']);
@@ -504,6 +507,17 @@ describe('redaction', () => {
     const text = r.redact('tok abc123-token-value pw hunter22 header Authorization: Bearer eyJhbGciOi.payload.sig and Basic dXNlcjpwYXNz');
     expect(text).toBe('tok [REDACTED] pw [REDACTED] header Authorization: Bearer [REDACTED] and Basic [REDACTED]');
     expect(r.redact('key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n')).toBe('key:\n[REDACTED]\n');
+  });
+
+  it('redacts auth-provider and exec credentials but not ordinary settings', () => {
+    const r = new Redactor();
+    r.addUser({
+      name: 'u',
+      authProvider: { name: 'oidc', config: { 'id-token': 'eyJoidc-id-token', 'refresh-token': 'refresh-abcdef', 'client-id': 'kubernetes' } },
+      exec: { command: 'aws', env: [{ name: 'AWS_PROFILE', value: 'default' }, { name: 'API_TOKEN', value: 'exec-env-token-1' }] },
+    });
+    expect(r.redact('eyJoidc-id-token refresh-abcdef exec-env-token-1')).toBe('[REDACTED] [REDACTED] [REDACTED]');
+    expect(r.redact('client kubernetes in namespace "default"')).toBe('client kubernetes in namespace "default"');
   });
 
   it('learns the Authorization header actually sent (exec and OIDC plugins)', () => {

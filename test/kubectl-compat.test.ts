@@ -128,8 +128,9 @@ describe.skipIf(!kubectl)('kubectl compatibility', { timeout: 60_000 }, () => {
     const fromFetch = clusterObjectsFromJson(fetchJson, 'fetch');
     expect([fromFetch.services.length, fromFetch.pods.length, fromFetch.endpointSlices.length]).toEqual(expectCounts);
     expect(summary(fromFetch)).toEqual(summary(fromKubectl));
-    // Stronger than the summary: the objects are identical field for field.
+    // Stronger than the summary: the output is byte-for-byte what kubectl prints.
     expect(fetchJson.items).toEqual(kubectlJson.items);
+    expect(viaFetch.stdout).toBe(viaKubectl.stdout);
 
     // kubectl really went through the mock, with the token, in the context's namespace.
     const kubectlLists = server.listRequests().filter((r) => /kubectl/.test(r.userAgent ?? '') && r.path === '/api/v1/namespaces/shop/services');

@@ -346,11 +346,13 @@ export class AutoAttributor implements Attributor {
       const reached = new Map<number, Set<number>>();
       for (const v of frontier) {
         const l = label.get(v)!;
+        // A conflicting relative passes on the namespaces it is torn between, so the evidence can name them.
+        const passed = l === CONFLICT ? (this.conflictingNetns.get(v) ?? [CONFLICT]) : [l];
         for (const w of adjacency.get(v) ?? []) {
           if (label.has(w) || this.procNetns.get(w) !== UNKNOWN) continue;
           const set = reached.get(w);
-          if (set) set.add(l);
-          else reached.set(w, new Set([l]));
+          if (set) for (const x of passed) set.add(x);
+          else reached.set(w, new Set(passed));
         }
       }
       frontier = [];

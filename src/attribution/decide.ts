@@ -156,6 +156,12 @@ export function decideNetns(ev: NetnsEvidence, model: ClusterModel, nsEntry: NsM
         // two findings that each name one pod must name the same pod
         (f.candidates.length === 1 && chosen.candidates.length === 1 && f.candidates[0]!.kind === 'pod' && chosen.candidates[0]!.kind === 'pod' && f.candidates[0] !== chosen.candidates[0]),
     );
+    // An undecided finding contradicts the choice just as much when none of its candidates backs it
+    // (ns-map says A, the port says B or C).
+    const chosenKey = serviceKey(chosen.candidates[0]!.services);
+    for (const f of findings) {
+      if (!decisive.includes(f) && !f.selfConflict && !f.candidates.some((c) => serviceKey(c.services) === chosenKey)) disagree.push(f);
+    }
     if (disagree.length > 0) {
       const all = [chosen, ...disagree];
       return {

@@ -24,8 +24,8 @@ export function addClusterOptions(cmd: Command): Command {
     .option('-A, --all-namespaces', 'read every namespace (needs cluster-wide list permission)')
     .option('--context <name>', 'kubeconfig context to use instead of current-context')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster service account)')
-    .option('--resources <list>', 'comma-separated kinds to read: svc, pods, endpointslices (aliases: service, pod, eps, …)', DEFAULT_RESOURCES)
-    .option('--request-timeout <duration>', 'give up on a request after this long: 30s, 1m, 1m30s, 500ms or plain seconds; 0 = never', '30s')
+    .option('--resources <list>', 'comma-separated kinds to read: svc, pods, endpointslices (or service, pod, eps…)', DEFAULT_RESOURCES)
+    .option('--request-timeout <duration>', 'per-request time limit: 30s, 1m, 1m30s, 500ms or plain seconds; 0 = none', '30s')
     .option('--chunk-size <n>', 'items per page when listing, like kubectl --chunk-size', String(DEFAULT_PAGE_LIMIT))
     .option('--verbose', 'log each API request and retry to stderr (credentials are never shown)');
 }

@@ -10,6 +10,7 @@ import type { MatchMode } from '../pipeline/run.js';
 import type { RunSummary } from '../output/summary.js';
 import { formatSummary } from '../output/summary.js';
 import { type ClusterOptionValues, clusterFetchOptionsFrom } from './cluster-options.js';
+import { kubectlJson } from './fetch.js';
 
 export interface ClusterSourceOptions extends ClusterOptionValues {
   pods?: string[] | undefined;
@@ -37,7 +38,7 @@ export async function loadCluster(servicesFile: string | undefined, opts: Cluste
     objects = fetched.objects;
     warnings.push(...fetched.warnings);
     source = `cluster (context ${fetched.context}, ${fetched.namespace === null ? 'all namespaces' : `namespace ${fetched.namespace}`})`;
-    if (opts.saveCluster) await writeFileAtomic(opts.saveCluster, `${JSON.stringify(toKubectlList(objects), null, 4)}\n`);
+    if (opts.saveCluster) await writeFileAtomic(opts.saveCluster, kubectlJson(toKubectlList(objects)));
   } else {
     objects = await loadClusterObjectsFile(servicesFile!, emptyClusterObjects());
     source = servicesFile!;

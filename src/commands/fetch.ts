@@ -1,12 +1,12 @@
 // `clarion-enrich fetch`: snapshot Services, Pods and EndpointSlices as one kubectl-style JSON List,
 // so a later offline run (add-services, preprocess) sees exactly what the cluster held.
-import { randomBytes } from 'node:crypto';
-import { rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { fetchClusterObjects } from '../kubernetes/fetch.js';
 import { toKubectlList } from '../kubernetes/objects.js';
+import { writeFileAtomic } from '../output/files.js';
 import { type ClusterOptionValues, addClusterOptions, clusterFetchOptionsFrom } from './cluster-options.js';
 
 interface FetchCommandOptions extends ClusterOptionValues {
@@ -17,8 +17,8 @@ export function registerFetch(program: Command): void {
   const cmd = program
     .command('fetch')
     .description(
-      'Read Services, Pods and EndpointSlices from a live cluster (like `kubectl get svc,pods,endpointslices -o json`)\n' +
-        'and write them as one kubectl-compatible JSON List.',
+      'Read Services, Pods and EndpointSlices from a live cluster and write them as one\n' +
+        'JSON List, byte-compatible with `kubectl get svc,pods,endpointslices -o json`.',
     );
   addClusterOptions(cmd)
     .option('-o, --output <file>', 'write the List to FILE (replaced atomically); "-" = stdout', '-')
@@ -40,19 +40,43 @@ Examples:
       if (opts.output !== '-') await assertWritableDir(opts.output);
       const result = await fetchClusterObjects(fetchOptions);
       for (const warning of result.warnings) process.stderr.write(`clarion-enrich: warning: ${warning}\n`);
-      // kubectl prints -o json with a 4-space indent; matching it keeps diffs between the two quiet.
-      const text = `${JSON.stringify(toKubectlList(result.objects), null, 4)}\n`;
+      const text = kubectlJson(toKubectlList(result.objects));
       if (opts.output === '-') {
-        process.stdout.write(text);
+        writeStdout(text);
         return;
       }
-      await writeFileAtomic(opts.output, text);
+      await writeFileAtomic(opts.output, text).catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(`--output ${opts.output}: cannot write (${err.code ?? err.message})`);
+      });
       const { services, pods, endpointSlices } = result.objects;
+      const scope = result.namespace === null ? 'all namespaces' : `namespace "${result.namespace}"`;
       process.stderr.write(
         `clarion-enrich: wrote ${services.length} services, ${pods.length} pods, ${endpointSlices.length} EndpointSlices ` +
-          `from context "${result.context}" (${result.namespace === null ? 'all namespaces' : `namespace "${result.namespace}"`}) to ${opts.output}\n`,
+          `from context "${result.context}" (${scope}) to ${opts.output}\n`,
       );
     });
+}
+
+/**
+ * Formats like `kubectl get -o json`: keys sorted (Go marshals maps in key order), 4-space indent,
+ * trailing newline. Output for the same cluster is then byte-identical to kubectl's, so the two can be diffed.
+ */
+export function kubectlJson(value: unknown): string {
+  const sortKeys = (_key: string, v: unknown): unknown =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v;
+  return `${JSON.stringify(value, sortKeys, 4)}\n`;
+}
+
+/** A reader that stops early (`fetch | head`) is not a failure; without a listener Node crashes on EPIPE. */
+function writeStdout(text: string): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') return;
+    process.stderr.write(`clarion-enrich: cannot write to stdout (${err.code ?? err.message})\n`);
+    process.exitCode = ExitCode.internal;
+  });
+  process.stdout.write(text);
 }
 
 async function assertWritableDir(file: string): Promise<void> {
@@ -62,19 +86,5 @@ async function assertWritableDir(file: string): Promise<void> {
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`--output ${file}: directory ${dir} does not exist`);
-  }
-}
-
-/** Writes next to the target and renames, so readers never see a half-written file and a failure leaves the old one. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, text, { flag: 'wx' });
-    await rename(temp, target);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UsageError(`--output ${file}: cannot write (${code})`);
   }
 }

@@ -1,6 +1,13 @@
 // Lists Services, Pods and EndpointSlices from a live cluster through @kubernetes/client-node,
 // with paging, bounded retries, timeouts and error messages that say what to do next.
-import type { ApiException, CoreV1Api, DiscoveryV1Api, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import type {
+  ApiException,
+  CoreV1Api,
+  DiscoveryV1Api,
+  ObservableMiddleware,
+  RequestContext,
+  ResponseContext,
+} from '@kubernetes/client-node';
 import { CliError, KubernetesError, UsageError } from '../errors.js';
 import { type KubeConfigEnvironment, type Redactor, type ResolvedKubeConfig, resolveKubeConfig } from './kubeconfig.js';
 import { clusterObjectsFromJson } from './load.js';
@@ -29,7 +36,10 @@ export function parseResources(list: string): ResourceKind[] {
   const kinds: ResourceKind[] = [];
   for (const name of names) {
     const kind = RESOURCE_ALIASES[name];
-    if (!kind) throw new UsageError(`--resources: unknown resource "${name}"; use svc, pods and/or endpointslices (aliases: ${Object.keys(RESOURCE_ALIASES).join(', ')})`);
+    if (!kind) {
+      const aliases = Object.keys(RESOURCE_ALIASES).join(', ');
+      throw new UsageError(`--resources: unknown resource "${name}"; use svc, pods and/or endpointslices (accepted names: ${aliases})`);
+    }
     if (!kinds.includes(kind)) kinds.push(kind);
   }
   return kinds;
@@ -93,7 +103,9 @@ interface Apis {
 }
 
 type PageParams = { limit: number; _continue?: string };
-type ListCall = (apis: Apis, namespace: string | null, params: PageParams, options: { middleware: ObservableMiddleware[]; middlewareMergeStrategy: 'append' }) => Promise<unknown>;
+type CallOptions = { middleware: ObservableMiddleware[]; middlewareMergeStrategy: 'append' };
+/** Resolves to client-node's model object, which is ignored: the middleware keeps the wire JSON. */
+type ListCall = (apis: Apis, namespace: string | null, params: PageParams, options: CallOptions) => Promise<unknown>;
 
 interface ResourceSpec {
   /** As kubectl and RBAC name it, for messages. */
@@ -161,7 +173,8 @@ export async function fetchClusterObjects(opts: ClusterFetchOptions): Promise<Cl
   try {
     apis = { core: config.kc.makeApiClient(k8s.CoreV1Api), discovery: config.kc.makeApiClient(k8s.DiscoveryV1Api) };
   } catch (err) {
-    throw new KubernetesError(config.redactor.redact(`cannot use cluster "${config.cluster.name}" of context "${config.context}": ${(err as Error).message}`));
+    const message = `cannot use cluster "${config.cluster.name}" of context "${config.context}": ${(err as Error).message}`;
+    throw new KubernetesError(config.redactor.redact(message));
   }
   const ctx: ListContext = {
     k8s,
@@ -203,7 +216,8 @@ function addValidated(objects: ClusterObjects, spec: ResourceSpec, items: unknow
     clusterObjectsFromJson({ kind: spec.listKind, items }, `${spec.listKind} from ${ctx.config.cluster.server}`, objects);
   } catch (err) {
     // The server's data, not the user's file, is wrong: that is a Kubernetes failure (exit 4).
-    throw new KubernetesError(ctx.config.redactor.redact(`the API server returned data that does not look like Kubernetes objects: ${(err as Error).message}`));
+    const message = `the API server returned data that does not look like Kubernetes objects: ${(err as Error).message}`;
+    throw new KubernetesError(ctx.config.redactor.redact(message));
   }
 }
 
@@ -227,7 +241,7 @@ async function listPages(spec: ResourceSpec, ctx: ListContext): Promise<unknown[
   let token: string | undefined;
   do {
     const page = await withRetries(() => requestPage(spec, ctx, token), spec, ctx);
-    items.push(...page.items);
+    for (const item of page.items) items.push(item); // no spread: a server may ignore `limit` and send 100k items
     token = page.continueToken;
   } while (token);
   return items;
@@ -277,29 +291,35 @@ interface Page {
   continueToken: string | undefined;
 }
 
+interface FailureDetails {
+  status?: number | undefined;
+  reason?: string | undefined;
+  serverMessage?: string | undefined;
+  retryAfter?: string | undefined;
+  networkCode?: string | undefined;
+  timedOut?: boolean | undefined;
+  /** Describes a 2xx body that is not a usable list. */
+  invalidBody?: string | undefined;
+}
+
 /** What went wrong with one request, before it is turned into a user-facing message. */
-class RequestFailure extends Error {
-  status: number | undefined;
-  reason: string | undefined;
-  serverMessage: string | undefined;
-  retryAfter: string | undefined;
-  networkCode: string | undefined;
-  timedOut = false;
-  invalidBody: string | undefined;
+class RequestFailure extends Error implements FailureDetails {
+  declare status?: number;
+  declare reason?: string;
+  declare serverMessage?: string;
+  declare retryAfter?: string;
+  declare networkCode?: string;
+  declare timedOut?: boolean;
+  declare invalidBody?: string;
+  /** Set when retries ran out, for the message. */
   attempts = 1;
   constructor(
     readonly url: string,
     readonly hadContinueToken: boolean,
-    init: Partial<Pick<RequestFailure, 'status' | 'reason' | 'serverMessage' | 'retryAfter' | 'networkCode' | 'timedOut' | 'invalidBody'>>,
+    details: FailureDetails,
   ) {
     super('request failed');
-    this.status = init.status;
-    this.reason = init.reason;
-    this.serverMessage = init.serverMessage;
-    this.retryAfter = init.retryAfter;
-    this.networkCode = init.networkCode;
-    this.timedOut = init.timedOut ?? false;
-    this.invalidBody = init.invalidBody;
+    Object.assign(this, details);
   }
 }
 
@@ -322,33 +342,43 @@ interface Exchange {
  */
 function exchangeMiddleware(k8s: K8s, exchange: Exchange, timeoutMs: number, redactor: Redactor): ObservableMiddleware {
   const pre = async (request: RequestContext): Promise<RequestContext> => {
-      exchange.url = request.getUrl();
-      for (const [name, value] of Object.entries(request.getHeaders())) {
-        if (name.toLowerCase() === 'authorization') redactor.addAuthorizationHeader(value);
-      }
-      if (timeoutMs > 0) {
-        exchange.signal = AbortSignal.timeout(timeoutMs);
-        request.setSignal(exchange.signal);
-      }
-      exchange.startedAt = Date.now();
-      return request;
+    exchange.url = request.getUrl();
+    for (const [name, value] of Object.entries(request.getHeaders())) {
+      if (name.toLowerCase() === 'authorization') redactor.addAuthorizationHeader(value);
+    }
+    if (timeoutMs > 0) {
+      exchange.signal = AbortSignal.timeout(timeoutMs);
+      request.setSignal(exchange.signal);
+    }
+    exchange.startedAt = Date.now();
+    return request;
   };
   const post = async (response: ResponseContext): Promise<ResponseContext> => {
-      exchange.status = response.httpStatusCode;
-      exchange.contentType = response.headers['content-type'];
-      const text = await response.body.text();
-      exchange.rawBody = text;
-      response.body = { text: async () => text, binary: async () => Buffer.from(text) };
-      return response;
+    exchange.status = response.httpStatusCode;
+    exchange.contentType = response.headers['content-type'];
+    const text = await response.body.text();
+    exchange.rawBody = text;
+    response.body = { text: async () => text, binary: async () => Buffer.from(text) };
+    return response;
   };
   // The object-parameter API takes observable middleware; client-node's Observable wraps a promise.
   return { pre: (request) => new k8s.Observable(pre(request)), post: (response) => new k8s.Observable(post(response)) };
 }
 
 async function requestPage(spec: ResourceSpec, ctx: ListContext, continueToken: string | undefined): Promise<Page> {
-  const exchange: Exchange = { url: '', startedAt: Date.now(), signal: undefined, status: undefined, contentType: undefined, rawBody: undefined };
+  const exchange: Exchange = {
+    url: '',
+    startedAt: Date.now(),
+    signal: undefined,
+    status: undefined,
+    contentType: undefined,
+    rawBody: undefined,
+  };
   const params: PageParams = { limit: ctx.pageLimit, ...(continueToken ? { _continue: continueToken } : {}) };
-  const options = { middleware: [exchangeMiddleware(ctx.k8s, exchange, ctx.timeoutMs, ctx.config.redactor)], middlewareMergeStrategy: 'append' as const };
+  const options = {
+    middleware: [exchangeMiddleware(ctx.k8s, exchange, ctx.timeoutMs, ctx.config.redactor)],
+    middlewareMergeStrategy: 'append' as const,
+  };
   const hadContinueToken = continueToken !== undefined;
   try {
     await spec.list(ctx.apis, ctx.config.namespace, params, options);
@@ -365,18 +395,36 @@ async function requestPage(spec: ResourceSpec, ctx: ListContext, continueToken: 
 function parsePage(exchange: Exchange, spec: ResourceSpec, hadContinueToken: boolean): Page {
   const invalid = (what: string): RequestFailure =>
     new RequestFailure(exchange.url, hadContinueToken, { status: exchange.status, invalidBody: what });
-  let json: unknown;
-  try {
-    json = JSON.parse(exchange.rawBody ?? '');
-  } catch {
-    throw invalid(`a response that is not valid JSON (content-type ${exchange.contentType ?? 'unset'}, ${exchange.rawBody?.length ?? 0} bytes)`);
-  }
+  const json = parseJson(exchange.rawBody);
+  if (json === NOT_JSON) throw invalid(notJson(exchange));
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw invalid(`JSON that is not a ${spec.listKind} object`);
   const list = json as { kind?: unknown; items?: unknown; metadata?: { continue?: unknown } };
-  if (list.kind !== undefined && list.kind !== spec.listKind) throw invalid(`a ${String(list.kind)} where a ${spec.listKind} was expected`);
-  if (list.items !== null && list.items !== undefined && !Array.isArray(list.items)) throw invalid(`a ${spec.listKind} whose "items" is not an array`);
+  if (list.kind !== undefined && list.kind !== spec.listKind) {
+    throw invalid(`a ${String(list.kind)} where a ${spec.listKind} was expected`);
+  }
+  if (list.items !== null && list.items !== undefined && !Array.isArray(list.items)) {
+    throw invalid(`a ${spec.listKind} whose "items" is not an array`);
+  }
   const token = list.metadata?.continue;
-  return { items: (list.items as unknown[] | null | undefined) ?? [], continueToken: typeof token === 'string' && token !== '' ? token : undefined };
+  return {
+    items: (list.items as unknown[] | null | undefined) ?? [],
+    continueToken: typeof token === 'string' && token !== '' ? token : undefined,
+  };
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** No excerpt of the body: it is the server's, but keep stderr short and predictable. */
+function notJson(exchange: Exchange): string {
+  return `a response that is not valid JSON (content-type ${exchange.contentType ?? 'unset'}, ${exchange.rawBody?.length ?? 0} bytes)`;
 }
 
 /** Sorts a client-node failure into a RequestFailure; undefined means no request was made (a local problem). */
@@ -399,15 +447,11 @@ function classify(err: unknown, exchange: Exchange, hadContinueToken: boolean, k
     return new RequestFailure(url, hadContinueToken, { networkCode: String(e.code ?? e.errno ?? 'unknown') });
   }
   if (exchange.status !== undefined && exchange.status >= 200 && exchange.status < 300) {
-    // client-node failed to parse a 2xx body (bad JSON, odd content-type): report it as bad data.
-    try {
-      JSON.parse(exchange.rawBody ?? '');
-    } catch {
-      return new RequestFailure(url, hadContinueToken, {
-        status: exchange.status,
-        invalidBody: `a response that is not valid JSON (content-type ${exchange.contentType ?? 'unset'}, ${exchange.rawBody?.length ?? 0} bytes)`,
-      });
-    }
+    // client-node could not deserialise a 2xx body (bad JSON, missing content-type): bad data from the server.
+    const firstLine = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    const invalidBody =
+      parseJson(exchange.rawBody) === NOT_JSON ? notJson(exchange) : `a response client-node could not read (${firstLine})`;
+    return new RequestFailure(url, hadContinueToken, { status: exchange.status, invalidBody });
   }
   return undefined;
 }
@@ -456,77 +500,87 @@ const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|EPROTO
 
 function toCliError(err: unknown, spec: ResourceSpec, ctx: ListContext): CliError {
   if (err instanceof CliError) return err;
-  const { config } = ctx;
-  const where = config.namespace === null ? 'in any namespace (cluster-wide)' : `in namespace "${config.namespace}"`;
-  const prefix = `cannot list ${spec.name} ${where}`;
-  const server = config.cluster.server;
-  const safe = (message: string): KubernetesError => new KubernetesError(config.redactor.redact(message));
-  if (!(err instanceof RequestFailure)) return safe(`${prefix}: ${describeLocalError(err, ctx)}`);
+  const detail = err instanceof RequestFailure ? describeFailure(err, spec, ctx) : describeLocalError(err, ctx);
+  // Server-supplied text (Status messages) ends up here too: redact the whole line.
+  return new KubernetesError(ctx.config.redactor.redact(`cannot list ${spec.name} ${scopeOf(ctx)}: ${detail}`));
+}
 
-  const f = err;
-  const fromServer = [f.reason, f.serverMessage].filter(Boolean).join(': ');
-  const statusText = `${f.status ?? ''}${f.reason ? ` ${f.reason}` : ''}`.trim();
+function scopeOf(ctx: ListContext): string {
+  return ctx.config.namespace === null ? 'in any namespace (cluster-wide)' : `in namespace "${ctx.config.namespace}"`;
+}
+
+/** The part after `cannot list X in namespace "Y": `, saying what happened and what to do. */
+function describeFailure(f: RequestFailure, spec: ResourceSpec, ctx: ListContext): string {
+  const { cluster } = ctx.config;
+  const server = `the API server at ${cluster.server}`;
   if (f.timedOut) {
-    return safe(
-      `${prefix}: no response from the API server at ${server} within ${formatMs(ctx.timeoutMs)} (--request-timeout); ` +
-        'the server is overloaded or unreachable: check the network or raise --request-timeout',
+    return (
+      `no response from ${server} within ${formatMs(ctx.timeoutMs)} (--request-timeout); ` +
+      'the server is overloaded or unreachable: check the network or raise --request-timeout'
     );
   }
   if (f.networkCode && TLS_CODE.test(f.networkCode)) {
-    return safe(
-      `${prefix}: TLS verification of the API server at ${server} failed (${f.networkCode}${describeTls(f.networkCode)}); ` +
-        `set certificate-authority (or certificate-authority-data) for cluster "${config.cluster.name}" in the kubeconfig to the cluster's CA, ` +
-        'or, for a throwaway test cluster only, insecure-skip-tls-verify: true',
+    return (
+      `TLS verification of ${server} failed (${f.networkCode}${suffix(TLS_DESCRIPTIONS[f.networkCode])}); ` +
+      `set certificate-authority (or certificate-authority-data) for cluster "${cluster.name}" in the kubeconfig ` +
+      "to the cluster's CA, or, for a throwaway test cluster only, insecure-skip-tls-verify: true"
     );
   }
   if (f.networkCode) {
-    const what = NETWORK_CODES[f.networkCode];
-    return safe(
-      `${prefix}: cannot connect to the API server at ${server} (${f.networkCode}${what ? `: ${what}` : ''}); ` +
-        `check that the cluster is running and that context "${config.context}" points at the right server`,
+    return (
+      `cannot connect to ${server} (${f.networkCode}${suffix(NETWORK_CODES[f.networkCode])}); ` +
+      `check that the cluster is running and that context "${ctx.config.context}" points at the right server`
     );
   }
-  if (f.invalidBody) {
-    return safe(`${prefix}: the API server at ${server} returned ${f.invalidBody} for ${pathOf(f.url)}; is this a Kubernetes API server?`);
-  }
+  if (f.invalidBody) return `${server} returned ${f.invalidBody} for ${pathOf(f.url)}; is this a Kubernetes API server?`;
+  return describeHttpStatus(f, spec, ctx);
+}
+
+function describeHttpStatus(f: RequestFailure, spec: ResourceSpec, ctx: ListContext): string {
+  const { cluster, context, user } = ctx.config;
+  const server = `the API server at ${cluster.server}`;
+  const statusText = `${f.status ?? '?'}${f.reason ? ` ${f.reason}` : ''}`;
+  const said = suffix(f.serverMessage);
   switch (f.status) {
     case 401:
-      return safe(
-        `${prefix}: the API server at ${server} rejected the credentials of user "${config.user?.name ?? '(none)'}" in context "${config.context}" ` +
-          `(401 Unauthorized${f.serverMessage ? `: ${f.serverMessage}` : ''}); the token or client certificate is missing, invalid or expired: ` +
-          'log in again (refresh your cloud credentials or kubeconfig) or check the user entry in the kubeconfig',
+      return (
+        `${server} rejected the credentials of user "${user?.name ?? '(none)'}" in context "${context}" (401 Unauthorized${said}); ` +
+        'the token or client certificate is missing, invalid or expired: log in again (refresh your cloud credentials ' +
+        'or kubeconfig) or check the user entry in the kubeconfig'
       );
     case 403: {
-      const ns = config.namespace === null ? ' --all-namespaces' : ` -n ${config.namespace}`;
+      const flags = ctx.config.namespace === null ? '--all-namespaces' : `-n ${ctx.config.namespace}`;
       const resource = spec.group ? `${spec.name}.${spec.group}` : spec.name;
-      return safe(
-        `${prefix}: forbidden${f.serverMessage ? `: ${f.serverMessage}` : ''}. ` +
-          `User "${config.user?.name ?? '(none)'}" of context "${config.context}" lacks the "list" permission on ${spec.name} ${where}; ` +
-          `ask a cluster admin for a Role/RoleBinding granting it (check with: kubectl auth can-i list ${resource}${ns}), ` +
-          'or leave this resource out with --resources',
+      return (
+        `forbidden${said}. User "${user?.name ?? '(none)'}" of context "${context}" lacks the "list" permission on ` +
+        `${spec.name} ${scopeOf(ctx)}; ask a cluster admin for a Role/RoleBinding granting it ` +
+        `(check with: kubectl auth can-i list ${resource} ${flags}), or leave this resource out with --resources`
       );
     }
     case 404:
-      return safe(
-        `${prefix}: the API server at ${server} answered 404 NotFound for ${pathOf(f.url)}${f.serverMessage ? ` (${f.serverMessage})` : ''}; ` +
-          `check that cluster "${config.cluster.name}" points at a Kubernetes API server`,
+      return (
+        `${server} answered 404 NotFound for ${pathOf(f.url)}${f.serverMessage ? ` (${f.serverMessage})` : ''}; ` +
+        `check that cluster "${cluster.name}" points at a Kubernetes API server`
       );
     case 410:
-      if (!f.hadContinueToken) return safe(`${prefix}: the API server at ${server} answered ${statusText}${f.serverMessage ? `: ${f.serverMessage}` : ''}`);
-      return safe(
-        `${prefix}: the list continue token expired twice (410 ${fromServer || 'Gone'}); the data changes faster than it can be paged: ` +
-          'retry, or use a larger --chunk-size',
+      // Only a continue page can expire; listAll already restarted once.
+      if (!f.hadContinueToken) break;
+      return (
+        `the list continue token expired twice (${statusText}${said}); the data changes faster than it can be paged: ` +
+        'retry, or use a larger --chunk-size'
       );
     default:
       if (isRetryable(f.status)) {
-        return safe(
-          `${prefix}: the API server at ${server} kept failing (${statusText}${f.serverMessage ? `: ${f.serverMessage}` : ''}) ` +
-            `after ${f.attempts} attempt(s); the cluster is overloaded or unhealthy: try again later`,
+        return (
+          `${server} kept failing (${statusText}${said}) after ${f.attempts} attempt(s); ` +
+          'the cluster is overloaded or unhealthy: try again later'
         );
       }
-      return safe(`${prefix}: the API server at ${server} answered ${statusText}${f.serverMessage ? `: ${f.serverMessage}` : ''}`);
   }
+  return `${server} answered ${statusText}${said}`;
 }
+
+const suffix = (text: string | undefined): string => (text ? `: ${text}` : '');
 
 /** Failures before any request (bad TLS file paths, http without skip-verify, exec plugins). */
 function describeLocalError(err: unknown, ctx: ListContext): string {
@@ -552,11 +606,6 @@ const TLS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: 'certificate has expired',
   ERR_TLS_CERT_ALTNAME_INVALID: 'certificate is not valid for this host name',
 };
-
-function describeTls(code: string): string {
-  const text = TLS_DESCRIPTIONS[code];
-  return text ? `: ${text}` : '';
-}
 
 function pathOf(url: string): string {
   try {

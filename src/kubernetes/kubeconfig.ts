@@ -46,8 +46,10 @@ export function defaultKubeConfigEnvironment(): KubeConfigEnvironment {
   return { env: process.env, homeDir: homedir(), inClusterRoot: '' };
 }
 
+type K8s = typeof import('@kubernetes/client-node');
+
 /** Loads client-node lazily: it takes ~0.5 s to import and only cluster commands need it. */
-async function clientNode(): Promise<typeof import('@kubernetes/client-node')> {
+async function clientNode(): Promise<K8s> {
   return import('@kubernetes/client-node');
 }
 
@@ -61,9 +63,7 @@ export async function resolveKubeConfig(
   const contextObject = kc.getContextObject(context) as Context;
   const cluster = kc.getCluster(contextObject.cluster);
   if (!cluster) {
-    throw new KubernetesError(
-      `context "${context}" refers to cluster "${contextObject.cluster}", which is not defined in ${source}`,
-    );
+    throw new KubernetesError(`context "${context}" refers to cluster "${contextObject.cluster}", which is not defined in ${source}`);
   }
   const user = kc.getUser(contextObject.user);
   const namespace = selection.allNamespaces ? null : (selection.namespace ?? (contextObject.namespace?.trim() || 'default'));
@@ -78,11 +78,7 @@ interface LoadedConfig {
 }
 
 /** Same precedence as kubectl: --kubeconfig, then $KUBECONFIG, then ~/.kube/config, then in-cluster. */
-function loadFromSources(
-  k8s: typeof import('@kubernetes/client-node'),
-  explicitPath: string | undefined,
-  where: KubeConfigEnvironment,
-): LoadedConfig {
+function loadFromSources(k8s: K8s, explicitPath: string | undefined, where: KubeConfigEnvironment): LoadedConfig {
   if (explicitPath !== undefined) {
     if (!existsSync(explicitPath)) throw new KubernetesError(`--kubeconfig ${explicitPath}: file not found`);
     return { kc: loadFile(k8s, explicitPath), source: explicitPath };
@@ -94,7 +90,8 @@ function loadFromSources(
     if (present.length === 0) {
       throw new KubernetesError(`none of the files in KUBECONFIG exist (${listed.join(path.delimiter)})`);
     }
-    return { kc: mergeFirstWins(k8s, present.map((p) => loadFile(k8s, p))), source: `KUBECONFIG=${present.join(path.delimiter)}` };
+    const merged = mergeFirstWins(k8s, present.map((p) => loadFile(k8s, p)));
+    return { kc: merged, source: `KUBECONFIG=${present.join(path.delimiter)}` };
   }
   const homeConfig = path.join(where.homeDir, '.kube', 'config');
   if (existsSync(homeConfig)) return { kc: loadFile(k8s, homeConfig), source: homeConfig };
@@ -119,7 +116,7 @@ function loadFromSources(
  * Same result as client-node's loadFromCluster(), which reads process.env directly; building it
  * here honours the injected environment. The token file is re-read on each request by client-node.
  */
-function inClusterConfig(k8s: typeof import('@kubernetes/client-node'), where: KubeConfigEnvironment): KubeConfig {
+function inClusterConfig(k8s: K8s, where: KubeConfigEnvironment): KubeConfig {
   const dir = `${where.inClusterRoot}${SERVICE_ACCOUNT_DIR}`;
   const host = where.env.KUBERNETES_SERVICE_HOST as string;
   const port = where.env.KUBERNETES_SERVICE_PORT as string;
@@ -136,7 +133,7 @@ function inClusterConfig(k8s: typeof import('@kubernetes/client-node'), where: K
   return kc;
 }
 
-function loadFile(k8s: typeof import('@kubernetes/client-node'), file: string): KubeConfig {
+function loadFile(k8s: K8s, file: string): KubeConfig {
   const kc = new k8s.KubeConfig();
   try {
     kc.loadFromFile(file);
@@ -166,7 +163,7 @@ function describeLoadError(err: unknown): string {
  * and for a cluster/user/context name defined twice the first definition wins (client-node's
  * mergeConfig instead throws on duplicates and lets the last current-context win).
  */
-function mergeFirstWins(k8s: typeof import('@kubernetes/client-node'), configs: KubeConfig[]): KubeConfig {
+function mergeFirstWins(k8s: K8s, configs: KubeConfig[]): KubeConfig {
   const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
     const seen = new Map<string, T>();
     for (const item of lists.flat()) if (!seen.has(item.name)) seen.set(item.name, item);
@@ -214,6 +211,8 @@ function selectContext(kc: KubeConfig, requested: string | undefined, source: st
 const REDACTED = '[REDACTED]';
 /** Shorter values would turn ordinary words into holes; a 3-character password is rare. */
 const MIN_SECRET_LENGTH = 4;
+/** Auth-provider config keys and exec env names that hold credentials (access-token, client-secret, AWS_SECRET_ACCESS_KEY…). */
+const SECRET_NAME = /token$|secret|password|passwd|credential|_key$|access_key/i;
 
 /**
  * Removes credentials from any text before it reaches stderr or a log: the literal secret values
@@ -238,10 +237,12 @@ export class Redactor {
   addUser(user: User | null | undefined): void {
     if (!user) return;
     for (const value of [user.token, user.password, user.certData, user.keyData]) this.addSecret(value);
-    collectStrings(user.authProvider?.config, (s) => this.addSecret(s), ['tokenFile', 'cmd-path', 'cmd-args']);
-    const tokenFile = (user.authProvider?.config as { tokenFile?: unknown } | undefined)?.tokenFile;
-    if (typeof tokenFile === 'string') this.addSecret(readQuietly(tokenFile));
-    for (const env of (user.exec as { env?: { value?: unknown }[] } | undefined)?.env ?? []) this.addSecret(env?.value);
+    // Only secret-looking keys: redacting every config string would also hide words like "true" or "default".
+    const config = (user.authProvider?.config ?? {}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(config)) if (SECRET_NAME.test(key)) this.addSecret(value);
+    if (typeof config.tokenFile === 'string') this.addSecret(readQuietly(config.tokenFile));
+    const execEnv = (user.exec as { env?: { name?: unknown; value?: unknown }[] } | undefined)?.env ?? [];
+    for (const { name, value } of execEnv) if (typeof name === 'string' && SECRET_NAME.test(name)) this.addSecret(value);
   }
 
   /** Records the value of an Authorization header that was really sent (covers exec and OIDC plugins). */
@@ -269,14 +270,6 @@ export function redactPatterns(text: string): string {
       /("?(?:authorization|token|password|client-key-data|client-certificate-data)"?\s*[:=]\s*"?)(?!(?:Bearer|Basic)\s|\[REDACTED\])([^"\s,}]+)/gi,
       `$1${REDACTED}`,
     );
-}
-
-function collectStrings(value: unknown, add: (s: string) => void, skipKeys: string[]): void {
-  if (typeof value === 'string') add(value);
-  else if (Array.isArray(value)) value.forEach((v) => collectStrings(v, add, skipKeys));
-  else if (value !== null && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) if (!skipKeys.includes(key)) collectStrings(v, add, skipKeys);
-  }
 }
 
 function readQuietly(file: string): string | undefined {

@@ -18,7 +18,13 @@ export function csvLine(fields: readonly string[]): string {
   return out;
 }
 
+/**
+ * Options that make csv-stringify write what csvField writes. With "\n" record ends csv-stringify
+ * leaves a bare "\r" unquoted, which pandas' C parser would read as a line break: quote it too.
+ */
+export const CSV_STRINGIFY_OPTIONS = { record_delimiter: 'unix', quoted_match: /\r/ } as const;
+
 /** Small tables (flows, reports) go through csv-stringify directly. */
 export function csvTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return stringify([header as string[], ...(rows as string[][])], { record_delimiter: 'unix' });
+  return stringify([header as string[], ...(rows as string[][])], { ...CSV_STRINGIFY_OPTIONS });
 }

@@ -69,6 +69,8 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
     text += more;
   }
   text += decoder.end();
+  // A UTF-8 byte order mark (files re-saved by Windows tools): JSON.parse on the first line would choke on it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') {
     if (gzipCut) throw new InputError(`${input.name}: ${gzipCut} before any record`);
     throw new InputError(`${input.name}: empty input, expected SPADE JSON (an array of records, one a line) or NDJSON`);
@@ -252,6 +254,14 @@ class LineModeReader {
   }
 }
 
+/**
+ * stream-json holds back "expected a value" until 16 more characters have arrived (and a literal at
+ * the end of its buffer until the next one), so an error would be reported up to a few lines late.
+ * Whitespace after each line is harmless (in valid JSON a newline always falls between tokens; a raw
+ * one inside a string is already an error) and makes it decide on the line being fed.
+ */
+const LOOKAHEAD_PAD = ' '.repeat(17);
+
 /** The general path: any valid JSON layout, tokenised by stream-json, fed a line at a time to know the line. */
 class PrettyReader {
   private readonly parse: (chunk: unknown) => AsyncGenerator<{ key: number; value: unknown }>;
@@ -296,7 +306,8 @@ class PrettyReader {
   private async feed(lineText: string): Promise<void> {
     this.line++;
     try {
-      for await (const item of this.parse(lineText)) this.accept(item.value);
+      // Padding after the newline makes the tokenizer decide now (see LOOKAHEAD_PAD), so errors get the right line.
+      for await (const item of this.parse(lineText.endsWith('\n') ? lineText + LOOKAHEAD_PAD : lineText)) this.accept(item.value);
     } catch (err) {
       if (err instanceof InputError) throw err;
       // The tokenizer cannot resynchronise after a syntax error, so even --skip-invalid stops here.

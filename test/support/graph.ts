@@ -180,6 +180,8 @@ export interface GraphRun {
   model: ClusterModel;
   /** Result of a named vertex. */
   of(name: string): AttributionResult;
+  /** Whether the outcome counts a named vertex as kubelet-probe activity only. */
+  probeOnly(name: string): boolean;
   /** Report line of one network namespace (throws when the capture never showed it). */
   netns(inode: string): NetnsReport;
   /** Every netns inode the report lists. */
@@ -239,16 +241,20 @@ export class Graph {
     }
     const outcome = a.finish();
     const ids = this.ids;
+    const vertex = (name: string): number => {
+      const v = ids.get(name);
+      if (v === undefined) throw new Error(`no vertex named ${name}`);
+      return v;
+    };
     return {
       outcome,
       model: m,
       of(name) {
-        const v = ids.get(name);
-        if (v === undefined) throw new Error(`no vertex named ${name}`);
-        const r = outcome.resultOf(v);
+        const r = outcome.resultOf(vertex(name));
         if (r === undefined) throw new Error(`vertex ${name} dropped by the attributor`);
         return r;
       },
+      probeOnly: (name) => outcome.isProbeOnly(vertex(name)),
       netns(inode) {
         const r = outcome.netns.find((n) => n.netns === inode);
         if (!r) throw new Error(`netns ${inode} not in the report (${outcome.netns.map((n) => n.netns).join(', ')})`);

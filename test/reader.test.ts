@@ -1,0 +1,369 @@
+// The streaming reader on its own: layout detection, every layout giving the same records (however
+// the bytes are chunked), line numbers, truncation, malformed records, gzip by magic bytes.
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { type OpenedInput, openInput } from '../src/provenance/input.js';
+import { type ReadResult, detectLayout, readProvenance } from '../src/provenance/reader.js';
+import type { ProvRecord } from '../src/provenance/records.js';
+import {
+  LAYOUTS,
+  type LayoutName,
+  type RawRecord,
+  REPORTED_LAYOUT,
+  concatenatedPretty,
+  gzip,
+  makeTempDir,
+  ndjson,
+  prettyArray,
+  removeDir,
+  smallCaptureText,
+  smallRecords,
+  spadeArray,
+} from './support/capture.js';
+
+/** An in-memory input, cut into `chunk`-byte pieces (to put chunk boundaries everywhere, mid-character too). */
+function memoryInput(data: string | Buffer, chunk = 1 << 20, name = 'mem.json'): OpenedInput {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return {
+    name,
+    stream: (async function* () {
+      for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
+    })(),
+    sizeBytes: bytes.length,
+    gzip: false,
+    rawBytesRead: () => bytes.length,
+    sha256: () => '',
+  };
+}
+
+interface Collected {
+  records: ProvRecord[];
+  lines: number[];
+  invalid: { line: number; text: string; reason: string }[];
+  result: ReadResult;
+}
+
+async function collect(input: OpenedInput, skipInvalid = false): Promise<Collected> {
+  const records: ProvRecord[] = [];
+  const lines: number[] = [];
+  const invalid: Collected['invalid'] = [];
+  const result = await readProvenance(
+    input,
+    {
+      record(rec, line) {
+        records.push(rec);
+        lines.push(line);
+      },
+    },
+    skipInvalid ? { onInvalid: (line, text, reason) => invalid.push({ line, text, reason }) } : {},
+  );
+  return { records, lines, invalid, result };
+}
+
+/** What the reader hands out: the record, with `annotations: {}` when the capture omitted them. */
+function normalized(records: readonly RawRecord[]): RawRecord[] {
+  return records.map((r) => ({ ...r, annotations: r.annotations ?? {} }));
+}
+
+async function readError(input: OpenedInput, skipInvalid = false): Promise<InputError> {
+  const err = await collect(input, skipInvalid).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(InputError);
+  return err as InputError;
+}
+
+const records = smallRecords();
+
+/** 1-based lines of each record's closing brace in a pretty layout (where the reader knows it is complete). */
+function closingLines(text: string, indent: string): number[] {
+  const out: number[] = [];
+  text.split('\n').forEach((l, i) => {
+    if (l === `${indent}}` || l === `${indent}},`) out.push(i + 1);
+  });
+  return out;
+}
+
+describe('detectLayout', () => {
+  it.each([
+    ['[\n', 'spade-array'],
+    ['[\n]\n', 'spade-array'],
+    ['[]\n', 'spade-array'],
+    ['[{"type":"Process","id":"a"}\n', 'spade-array'],
+    ['[\n{"type":"Process","id":"a"}\n', 'spade-array'],
+    ['\n\n  [\n\n{"type":"Process","id":"a"}\n', 'spade-array'],
+    // A one-line record cut short or broken is still SPADE's layout: the line reader reports it.
+    ['[\n{"type":"Process","id":\n,{"type":"Process","id":"b"}\n', 'spade-array'],
+    ['[\n  {\n    "type": "Process",\n', 'pretty-array'],
+    ['[{\n"type": "Process",\n', 'pretty-array'],
+    ['{"type":"Process","id":"a"}\n', 'ndjson'],
+    ['{\n  "type": "Process",\n', 'json-stream'],
+  ] as const)('%j is %s', (text, layout) => {
+    expect(detectLayout(text, 'x.json')).toBe(layout);
+  });
+
+  it('rejects text that is not JSON records, naming file and line', () => {
+    expect(() => detectLayout('\nhello world\n', 'x.json')).toThrow(/^x\.json:2: expected '\[' or '\{'/);
+  });
+});
+
+describe('every layout yields the same records', () => {
+  const cases: [LayoutName, string][] = (Object.keys(LAYOUTS) as LayoutName[]).map((l) => [l, LAYOUTS[l](records)]);
+
+  it.each(cases)('%s, whole and in 1, 3, 17 and 4096-byte chunks', async (layout, text) => {
+    for (const chunk of [1 << 20, 1, 3, 17, 4096]) {
+      const got = await collect(memoryInput(text, chunk));
+      expect(got.result.layout).toBe(REPORTED_LAYOUT[layout]);
+      expect(got.result.truncated).toBeNull();
+      expect(got.result.invalid).toBe(0);
+      expect(got.result.records).toBe(records.length);
+      expect(got.records).toEqual(normalized(records));
+    }
+  });
+
+  it('the fixture file itself (hand-written SPADE layout) reads as spade-array', async () => {
+    const got = await collect(memoryInput(smallCaptureText(), 5));
+    expect(got.result.layout).toBe('spade-array');
+    expect(got.records).toEqual(normalized(records));
+  });
+
+  it('CRLF line ends, blank lines and no final newline change nothing', async () => {
+    const crlf = spadeArray(records).replaceAll('\n', '\r\n');
+    const spaced = ndjson(records).replaceAll('\n', '\n\n   \n');
+    const noFinalNewline = ndjson(records).trimEnd();
+    const closedOnLastLine = spadeArray(records).replace(/\n\]\n$/, ']');
+    for (const text of [crlf, spaced, noFinalNewline, closedOnLastLine]) {
+      const got = await collect(memoryInput(text, 7));
+      expect(got.result.truncated).toBeNull();
+      expect(got.records).toEqual(normalized(records));
+    }
+  });
+
+  it('reports each record at its line: SPADE and NDJSON one a line, pretty layouts at the closing brace', async () => {
+    const spade = await collect(memoryInput(spadeArray(records)));
+    expect(spade.lines).toEqual(records.map((_, i) => i + 2));
+    const nd = await collect(memoryInput(ndjson(records)));
+    expect(nd.lines).toEqual(records.map((_, i) => i + 1));
+    const prettyText = prettyArray(records);
+    expect((await collect(memoryInput(prettyText, 11))).lines).toEqual(closingLines(prettyText, '  '));
+    const concatText = concatenatedPretty(records);
+    expect((await collect(memoryInput(concatText, 11))).lines).toEqual(closingLines(concatText, ''));
+  });
+
+  it('an empty SPADE array is zero records, not an error', async () => {
+    const got = await collect(memoryInput('[\n]\n'));
+    expect(got.result).toMatchObject({ layout: 'spade-array', records: 0, truncated: null });
+  });
+});
+
+describe('truncated captures', () => {
+  const full = spadeArray(records);
+  const lineCount = full.trimEnd().split('\n').length; // including the closing ']'
+
+  it('SPADE layout without the closing ] keeps every record and says where it stopped', async () => {
+    const got = await collect(memoryInput(spadeArray(records, { close: false })));
+    expect(got.records).toHaveLength(records.length);
+    expect(got.result.truncated).toMatchObject({ line: lineCount - 1 });
+    expect(got.result.truncated!.reason).toMatch(/closing '\]'/);
+  });
+
+  it('half a last line: the complete records before it, truncated at that line', async () => {
+    const open = spadeArray(records, { close: false }).trimEnd();
+    const cut = open.slice(0, open.length - Math.floor(JSON.stringify(records.at(-1)).length / 2));
+    const got = await collect(memoryInput(cut, 13));
+    expect(got.records).toEqual(normalized(records.slice(0, -1)));
+    expect(got.result.truncated).toMatchObject({ line: lineCount - 1 });
+    expect(got.result.truncated!.reason).toMatch(/incomplete/);
+
+    const nd = ndjson(records);
+    const ndCut = nd.slice(0, nd.length - 10);
+    const gotNd = await collect(memoryInput(ndCut));
+    expect(gotNd.records).toEqual(normalized(records.slice(0, -1)));
+    expect(gotNd.result.truncated).toMatchObject({ line: records.length });
+  });
+
+  it('a pretty array cut inside a record keeps the records before it', async () => {
+    const text = prettyArray(records);
+    const keep = 11;
+    const closes = closingLines(text, '  ');
+    // cut a few lines into record `keep` (0-based), i.e. after the closing line of record keep-1
+    const lines = text.split('\n');
+    const cutAtLine = closes[keep - 1]! + 3;
+    const cut = lines.slice(0, cutAtLine).join('\n').slice(0, -4);
+    const got = await collect(memoryInput(cut, 9));
+    expect(got.records).toEqual(normalized(records.slice(0, keep)));
+    expect(got.result.truncated).not.toBeNull();
+    expect(got.result.truncated!.line).toBe(cutAtLine);
+  });
+
+  it('a final record that is valid JSON but not terminated by ] is kept', async () => {
+    const got = await collect(memoryInput(spadeArray(records, { close: false }).trimEnd()));
+    expect(got.records).toHaveLength(records.length);
+    expect(got.result.truncated).not.toBeNull();
+  });
+});
+
+describe('malformed records', () => {
+  const spadeLines = spadeArray(records).split('\n');
+  /** SPADE text with the record on `line` (1-based) replaced. */
+  const withLine = (line: number, text: string) => spadeLines.map((l, i) => (i === line - 1 ? text : l)).join('\n');
+
+  it.each([
+    ['bad JSON', ',{"annotations":{"path":"/x",', /not valid JSON/],
+    ['an annotation value that is a number', ',{"annotations":{"size":11000},"id":"bb00000000000000000000000000000f","type":"Artifact"}', /annotations\.size/],
+    ['an annotation value that is null', ',{"annotations":{"path":null},"id":"x","type":"Artifact"}', /annotations\.path/],
+    ['a vertex without id', ',{"annotations":{},"type":"Process"}', /id/],
+    ['an edge without from', ',{"annotations":{},"to":"a","type":"Used"}', /from/],
+    ['an edge whose to is a number', ',{"from":"a","to":7,"type":"Used"}', /to/],
+    ['a record without type', ',{"id":"a","annotations":{}}', /type/],
+    ['an array instead of an object', ',["Process","a"]', /array/],
+  ])('%s in the middle stops the read with file:line and the reason', async (_what, bad, reason) => {
+    const line = 9;
+    const err = await readError(memoryInput(withLine(line, bad), 1 << 20, 'cap.json'));
+    expect(err.message.startsWith(`cap.json:${line}: `)).toBe(true);
+    expect(err.message).toMatch(reason);
+  });
+
+  it('content after the closing ] is an error', async () => {
+    const err = await readError(memoryInput(`${spadeArray(records)}{"type":"Process","id":"z"}\n`, 1 << 20, 'cap.json'));
+    expect(err.message).toMatch(new RegExp(`^cap\\.json:${spadeLines.length}: content after the closing '\\]'`));
+  });
+
+  it('with onInvalid the read goes on and reports each rejected line and reason', async () => {
+    const bad = new Map<number, string>([
+      [5, ',{"annotations":{"pid":'],
+      [12, ',{"annotations":{"size":11000},"id":"q","type":"Artifact"}'],
+      [20, ',{"annotations":{},"to":"a","type":"Used"}'],
+    ]);
+    const text = spadeLines.map((l, i) => bad.get(i + 1) ?? l).join('\n');
+    const got = await collect(memoryInput(text, 10), true);
+    const kept = records.filter((_, i) => !bad.has(i + 2));
+    expect(got.records).toEqual(normalized(kept));
+    expect(got.result.invalid).toBe(bad.size);
+    expect(got.result.truncated).toBeNull();
+    expect(got.invalid.map((x) => x.line)).toEqual([...bad.keys()]);
+    expect(got.invalid.map((x) => x.text)).toEqual([...bad.values()].map((t) => t.slice(1)));
+    expect(got.invalid[0]!.reason).toMatch(/not valid JSON/);
+    expect(got.invalid[1]!.reason).toMatch(/annotations\.size/);
+    expect(got.invalid[2]!.reason).toMatch(/from/);
+  });
+
+  it('a pretty record of the wrong shape is reported at its closing line', async () => {
+    const bad = records.map((r, i) => (i === 6 ? { ...r, annotations: { ...r.annotations, size: 42 as unknown as string } } : r));
+    const text = prettyArray(bad);
+    const err = await readError(memoryInput(text, 64, 'p.json'));
+    expect(err.message).toMatch(new RegExp(`^p\\.json:${closingLines(text, '  ')[6]}: annotations\\.size`));
+    const skipped = await collect(memoryInput(text, 64), true);
+    expect(skipped.records).toEqual(normalized(records.filter((_, i) => i !== 6)));
+    expect(skipped.invalid.map((x) => x.line)).toEqual([closingLines(text, '  ')[6]]);
+  });
+
+  // stream-json holds some errors back until 16 more characters arrive: the line must still be exact.
+  it.each([
+    ['a missing value', '    "oops": ,'],
+    ['a cut literal', '    "oops": tru,'],
+    ['a bad escape', '    "oops": "a\\qb",'],
+    ['a stray brace', '    }},'],
+    ['a bare word', '    oops'],
+    ['a single-quoted string', "    'oops': 'x',"],
+  ])('%s inside a pretty layout stops at its own line, even when skipping', async (_what, badLine) => {
+    for (const [name, text] of [
+      ['c.json', concatenatedPretty(records)],
+      ['p.json', prettyArray(records)],
+    ] as const) {
+      const lines = text.split('\n');
+      const at = 40;
+      lines[at - 1] = badLine;
+      for (const skip of [false, true]) {
+        const err = await readError(memoryInput(lines.join('\n'), 1 << 20, name), skip);
+        expect(err.message).toMatch(new RegExp(`^${name.replace('.', '\\.')}:${at}: not valid JSON`));
+      }
+    }
+  });
+
+  it('empty and blank inputs are errors naming the input', async () => {
+    for (const text of ['', '\n\n  \n']) {
+      const err = await readError(memoryInput(text, 1 << 20, 'e.json'));
+      expect(err.message).toMatch(/^e\.json: empty input/);
+    }
+  });
+});
+
+describe('openInput (files, gzip by magic bytes)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('clarion-reader-');
+  });
+  afterAll(async () => {
+    await removeDir(dir);
+  });
+
+  it('gunzips a gzip file whatever its name, and reads a plain file named .gz as plain', async () => {
+    const text = spadeArray(records);
+    const gzPath = path.join(dir, 'capture.json'); // gzip inside, .json outside
+    const plainPath = path.join(dir, 'plain.json.gz'); // plain inside, .gz outside
+    const gz = gzip(text);
+    await writeFile(gzPath, gz);
+    await writeFile(plainPath, text);
+    const a = await openInput(gzPath);
+    expect(a.gzip).toBe(true);
+    const got = await collect(a);
+    expect(got.records).toEqual(normalized(records));
+    expect(a.rawBytesRead()).toBe(gz.length);
+    expect(a.sha256()).toBe(createHash('sha256').update(gz).digest('hex'));
+    const b = await openInput(plainPath);
+    expect(b.gzip).toBe(false);
+    expect((await collect(b)).records).toEqual(normalized(records));
+  });
+
+  it('every layout gzip-compressed reads the same', async () => {
+    for (const layout of Object.keys(LAYOUTS) as LayoutName[]) {
+      const p = path.join(dir, `${layout}.gz.json`);
+      await writeFile(p, gzip(LAYOUTS[layout](records)));
+      const got = await collect(await openInput(p));
+      expect(got.result.layout).toBe(REPORTED_LAYOUT[layout]);
+      expect(got.records).toEqual(normalized(records));
+    }
+  });
+
+  it('a cut gzip stream is a truncation, not a failure', async () => {
+    const text = spadeArray(records);
+    const gz = gzip(text);
+    const p = path.join(dir, 'cut.json.gz');
+    await writeFile(p, gz.subarray(0, Math.floor(gz.length * 0.6)));
+    const got = await collect(await openInput(p));
+    expect(got.result.truncated).not.toBeNull();
+    expect(got.result.truncated!.reason).toMatch(/gzip stream ends early/);
+    expect(got.records.length).toBeLessThan(records.length);
+    expect(got.records).toEqual(normalized(records.slice(0, got.records.length)));
+  });
+
+  it('a gzip stream cut before any record says so', async () => {
+    const p = path.join(dir, 'cut-early.gz');
+    await writeFile(p, gzip(spadeArray(records)).subarray(0, 12));
+    const err = await readError(await openInput(p));
+    expect(err.message).toMatch(/cut-early\.gz: .*before any record/);
+  });
+
+  it('corrupt gzip data is an input error naming the file', async () => {
+    const gz = Buffer.from(gzip(spadeArray(records)));
+    for (let i = 40; i < 80; i++) gz[i] = gz[i]! ^ 0x5a;
+    const p = path.join(dir, 'corrupt.json.gz');
+    await writeFile(p, gz);
+    const err = await readError(await openInput(p));
+    expect(err.message).toMatch(/corrupt\.json\.gz/);
+  });
+
+  it('missing files and directories are input errors naming them', async () => {
+    const missing = path.join(dir, 'nope.json');
+    await expect(openInput(missing)).rejects.toThrow(new RegExp(`${missing.replaceAll('.', '\\.')}: cannot read: no such file`));
+    const sub = path.join(dir, 'sub');
+    await mkdir(sub);
+    await expect(openInput(sub)).rejects.toThrow(/is a directory/);
+    await expect(openInput(sub)).rejects.toBeInstanceOf(InputError);
+  });
+});
