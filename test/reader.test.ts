@@ -154,6 +154,37 @@ describe('every layout yields the same records', () => {
     expect((await collect(memoryInput(concatText, 11))).lines).toEqual(closingLines(concatText, ''));
   });
 
+  it('a chunk may end anywhere, inside a multi-byte character too, including where the layout gets decided', async () => {
+    const uni: RawRecord[] = [
+      { type: 'Process', id: 'p1', annotations: { name: 'naïve ✓' } },
+      { type: 'Process', id: 'p2', annotations: { name: '进程 🚀', cwd: '/ü' } },
+      { type: 'Artifact', id: 'a1', annotations: { path: '/tmp/😀\n进' } },
+      { type: 'Used', from: 'p2', to: 'a1', annotations: { operation: 'read' } },
+    ];
+    for (const layout of Object.keys(LAYOUTS) as LayoutName[]) {
+      const bytes = Buffer.from(LAYOUTS[layout](uni), 'utf8');
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const input: OpenedInput = {
+          ...memoryInput(bytes),
+          stream: (async function* () {
+            yield bytes.subarray(0, cut);
+            yield bytes.subarray(cut);
+          })(),
+        };
+        const got = await collect(input);
+        if (JSON.stringify(got.records) !== JSON.stringify(uni)) throw new Error(`${layout}, split at byte ${cut}: ${JSON.stringify(got.records)}`);
+      }
+    }
+  });
+
+  it('a UTF-8 byte order mark at the start is ignored in every layout', async () => {
+    for (const layout of Object.keys(LAYOUTS) as LayoutName[]) {
+      const got = await collect(memoryInput(`\uFEFF${LAYOUTS[layout](records)}`, 5));
+      expect(got.result.layout, layout).toBe(REPORTED_LAYOUT[layout]);
+      expect(got.records, layout).toEqual(normalized(records));
+    }
+  });
+
   it('an empty SPADE array is zero records, not an error', async () => {
     const got = await collect(memoryInput('[\n]\n'));
     expect(got.result).toMatchObject({ layout: 'spade-array', records: 0, truncated: null });

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { fetchClusterObjects } from '../kubernetes/fetch.js';
 import { toKubectlList } from '../kubernetes/objects.js';
 import { writeFileAtomic } from '../output/files.js';
@@ -42,7 +42,7 @@ Examples:
       for (const warning of result.warnings) process.stderr.write(`clarion-enrich: warning: ${warning}\n`);
       const text = kubectlJson(toKubectlList(result.objects));
       if (opts.output === '-') {
-        writeStdout(text);
+        process.stdout.write(text);
         return;
       }
       await writeFileAtomic(opts.output, text).catch((err: NodeJS.ErrnoException) => {
@@ -67,16 +67,6 @@ export function kubectlJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v;
   return `${JSON.stringify(value, sortKeys, 4)}\n`;
-}
-
-/** A reader that stops early (`fetch | head`) is not a failure; without a listener Node crashes on EPIPE. */
-function writeStdout(text: string): void {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') return;
-    process.stderr.write(`clarion-enrich: cannot write to stdout (${err.code ?? err.message})\n`);
-    process.exitCode = ExitCode.internal;
-  });
-  process.stdout.write(text);
 }
 
 async function assertWritableDir(file: string): Promise<void> {

@@ -43,17 +43,30 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
   const chunks = input.stream[Symbol.asyncIterator]();
   const decoder = new StringDecoder('utf8');
   let gzipCut: string | undefined;
+  let ended = false;
 
-  /** Next decoded text, or undefined at end of input (a cut gzip stream also ends the input). */
+  /** The decoder's last bytes (an incomplete character at the very end), once, then undefined. */
+  function finish(): string | undefined {
+    if (ended) return undefined;
+    ended = true;
+    const tail = decoder.end();
+    return tail.length ? tail : undefined;
+  }
+
+  /**
+   * Next decoded text, or undefined at end of input (a cut gzip stream also ends the input). The
+   * decoder is flushed only there: a chunk may end inside a multi-byte character.
+   */
   async function nextText(): Promise<string | undefined> {
+    if (ended) return undefined;
     try {
       const next = await chunks.next();
-      if (next.done) return undefined;
+      if (next.done) return finish();
       return decoder.write(next.value);
     } catch (err) {
       if (err instanceof TruncatedGzipError) {
         gzipCut = err.message;
-        return undefined;
+        return finish();
       }
       if (err instanceof InputError && !err.message.startsWith(input.name)) throw new InputError(`${input.name}: ${err.message}`);
       throw err;
@@ -68,7 +81,6 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
     if (more === undefined) break;
     text += more;
   }
-  text += decoder.end();
   // A UTF-8 byte order mark (files re-saved by Windows tools): JSON.parse on the first line would choke on it.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') {
