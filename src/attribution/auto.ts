@@ -6,7 +6,7 @@ import { IntColumn } from '../provenance/id-index.js';
 import type { Annotations } from '../provenance/records.js';
 import { isLocalAddress, normalizeAddress } from './addresses.js';
 import type { ClusterModel } from './cluster-model.js';
-import { vipKey } from './cluster-model.js';
+import { candidateForNsMapEntry, vipKey } from './cluster-model.js';
 import { type NetnsEvidence, decideNetns, emptyEvidence } from './decide.js';
 import type { NsMapEntry } from './ns-map.js';
 import type { AttributionOutcome, AttributionResult, Attributor, FlowRow, NetnsReport } from './result.js';
@@ -252,13 +252,23 @@ export class AutoAttributor implements Attributor {
       isProbeOnly: (v) => (this.kind.get(v) === Kind.process ? this.probe.get(v) === 1 : this.kind.get(v) === Kind.artifact && this.artLink.get(v) !== NO_LINK && this.artNonProbe.get(v) === 0),
       netns,
       flows: this.flows(artifactResult),
-      notes: this.model.notes,
+      notes: [...this.model.notes, ...this.unmatchedNsMapNotes()],
     };
   }
 
+  /** ns-map entries that name no pod we know and carry no labels to match services with. */
+  private unmatchedNsMapNotes(): string[] {
+    const notes: string[] = [];
+    for (const e of this.nsMapByNetns.values()) {
+      if (e.host || candidateForNsMapEntry(this.model, e)) continue;
+      notes.push(`ns-map entry for netns ${e.netns} matches no known pod (${[e.podUid && `uid ${e.podUid}`, e.containerId && `container ${e.containerId}`].filter(Boolean).join(', ') || 'no pod, uid, container or labels'}): give Pods (--pods) or labels in the entry`);
+    }
+    return notes;
+  }
+
   /** Processes: their netns; else an ns-map entry for their mount/pid namespace; else the process tree. */
-  private resolveProcesses(netnsResults: AttributionResult[]): Map<number, AttributionResult> {
-    const out = new Map<number, AttributionResult>();
+  private resolveProcesses(netnsResults: AttributionResult[]): ResultColumn {
+    const out = new ResultColumn();
     const unknown: number[] = [];
     for (let v = 0; v < this.kind.length; v++) {
       if (this.kind.get(v) !== Kind.process) continue;
@@ -374,8 +384,8 @@ export class AutoAttributor implements Attributor {
   }
 
   /** Artifacts: a socket's own netns; else the processes that used/generated it or own it by tgid. */
-  private resolveArtifacts(netnsResults: AttributionResult[], processResult: Map<number, AttributionResult>): Map<number, AttributionResult> {
-    const out = new Map<number, AttributionResult>();
+  private resolveArtifacts(netnsResults: AttributionResult[], processResult: ResultColumn): ResultColumn {
+    const out = new ResultColumn();
     // Many artifacts share a result: derive each (base result, how) pair once.
     const derived = new Map<string, AttributionResult>();
     const resultIds = new Map<AttributionResult, number>();
@@ -470,7 +480,7 @@ export class AutoAttributor implements Attributor {
     return out;
   }
 
-  private flows(artifactResult: Map<number, AttributionResult>): FlowRow[] {
+  private flows(artifactResult: ResultColumn): FlowRow[] {
     const rows = new Map<string, FlowRow>();
     const ownerSvc = (v: number): string => {
       const r = artifactResult.get(v);
@@ -519,3 +529,28 @@ export class AutoAttributor implements Attributor {
 }
 
 const CONFLICT = -9;
+
+/** Vertex → result, as an index into a list of distinct results (a Map per vertex costs ~10x more). */
+class ResultColumn {
+  private readonly ids = new IntColumn(-1);
+  private readonly results: AttributionResult[] = [];
+  private readonly idOf = new Map<AttributionResult, number>();
+
+  set(v: number, r: AttributionResult): void {
+    let id = this.idOf.get(r);
+    if (id === undefined) {
+      id = this.results.push(r) - 1;
+      this.idOf.set(r, id);
+    }
+    this.ids.set(v, id);
+  }
+
+  get(v: number): AttributionResult | undefined {
+    const id = this.ids.get(v);
+    return id < 0 ? undefined : this.results[id];
+  }
+
+  has(v: number): boolean {
+    return this.ids.get(v) >= 0;
+  }
+}

@@ -295,12 +295,13 @@ export function buildClusterModel(objects: ClusterObjects): ClusterModel {
 /** Finds the candidate an ns-map entry names: by pod UID, pod name, container ID, or its labels. */
 export function candidateForNsMapEntry(model: ClusterModel, entry: NsMapEntry): Candidate | undefined {
   const ns = entry.namespace ?? 'default';
+  const containerId = entry.containerId?.replace(/^[a-z-]+:\/\//, '');
   const byPod = model.candidates.find(
     (c) =>
       c.kind === 'pod' &&
       ((entry.podUid !== undefined && c.podUid === entry.podUid) ||
         (entry.pod !== undefined && c.pod === entry.pod && c.namespace === ns) ||
-        (entry.containerId !== undefined && [...c.containerIds].some((id) => id.startsWith(entry.containerId!) || entry.containerId!.startsWith(id)))),
+        (containerId !== undefined && [...c.containerIds].some((id) => id.startsWith(containerId) || containerId.startsWith(id)))),
   );
   if (byPod) return byPod;
   if (!entry.labels && !entry.pod) return undefined;
