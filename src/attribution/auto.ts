@@ -2,6 +2,7 @@
 //
 // Pass 1 feeds every record here; state is per namespace, per process and per artifact (compact
 // typed columns), never per edge, so memory follows the number of vertices, not the capture size.
+import { detach } from '../provenance/flat-edge.js';
 import { IntColumn } from '../provenance/id-index.js';
 import type { Annotations } from '../provenance/records.js';
 import { isLocalAddress, normalizeAddress } from './addresses.js';
@@ -9,7 +10,7 @@ import type { ClusterModel } from './cluster-model.js';
 import { candidateForNsMapEntry, vipKey } from './cluster-model.js';
 import { type NetnsEvidence, decideNetns, emptyEvidence } from './decide.js';
 import type { NsMapEntry } from './ns-map.js';
-import type { AttributionOutcome, AttributionResult, Attributor, FlowRow, NetnsReport } from './result.js';
+import type { AttributionOutcome, AttributionResult, Attributor, EdgeFacts, FlowRow, NetnsReport } from './result.js';
 import { UNATTRIBUTED } from './result.js';
 
 /** Executables of kubelet exec probes seen in the wild, used when no Pod spec says which. */
@@ -186,7 +187,7 @@ export class AutoAttributor implements Attributor {
     this.kind.set(v, Kind.other);
   }
 
-  edge(type: string, from: number, to: number, ann: Annotations): void {
+  edge(type: string, from: number, to: number, ann: EdgeFacts): void {
     let processV: number;
     let artifactV: number;
     if (type === 'Used') {
@@ -223,7 +224,8 @@ export class AutoAttributor implements Attributor {
     if (!socket) return;
     if (op === 'accept') socket.accepts++;
     else socket.connects++;
-    const time = ann.time ?? '';
+    // Kept past the record: detach it from the input text it was sliced from.
+    const time = detach(ann.time ?? '');
     if (earlier(socket.firstTime, time)) socket.firstTime = time;
     if (socket.lastTime === '' || (time !== '' && Number(time) > Number(socket.lastTime))) socket.lastTime = time;
     const ownerNetns = socket.netns !== UNKNOWN ? socket.netns : netns;

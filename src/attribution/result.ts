@@ -66,11 +66,17 @@ export interface AttributionOutcome {
   notes: string[];
 }
 
+/** The edge annotations attribution reads (an edge's full annotations satisfy this). */
+export interface EdgeFacts {
+  operation?: string | undefined;
+  time?: string | undefined;
+}
+
 /** Observes records in file order during pass 1, then decides. */
 export interface Attributor {
   process(vertex: number, ann: Annotations): void;
   artifact(vertex: number, ann: Annotations): void;
   otherVertex(vertex: number, ann: Annotations): void;
-  edge(type: string, from: number, to: number, ann: Annotations): void;
+  edge(type: string, from: number, to: number, facts: EdgeFacts): void;
   finish(): AttributionOutcome;
 }

@@ -4,6 +4,17 @@ import { basename, dirname, join } from 'node:path';
 
 const BLOCK = 1 << 20;
 
+/** Bytes before each spool record's body (see writeRecord). */
+export const RECORD_HEADER = 20;
+
+function writeHeader(buf: Buffer, at: number, n0: number, n1: number, n2: number, n3: number, length: number): void {
+  buf.writeInt32LE(n0, at);
+  buf.writeInt32LE(n1, at + 4);
+  buf.writeInt32LE(n2, at + 8);
+  buf.writeInt32LE(n3, at + 12);
+  buf.writeInt32LE(length, at + 16);
+}
+
 /**
  * Appends text (encoded straight into a byte block, no joining of strings) and byte ranges,
  * writing them out in ~1 MB blocks. Callers await flush() when `full` says so.
@@ -45,6 +56,28 @@ export class BufferedFile {
       }
     }
     this.used += source.copy(this.block, this.used, start, end);
+  }
+
+  /**
+   * A spool record: five int32 (little-endian) — the four numbers given and the body's byte
+   * length — then the body as UTF-8. Binary framing: no number formatting, no scanning for line ends.
+   */
+  writeRecord(n0: number, n1: number, n2: number, n3: number, body: string): void {
+    if (body.length * 3 + RECORD_HEADER > this.block.length - this.used) {
+      this.seal();
+      if (body.length * 3 + RECORD_HEADER > BLOCK) {
+        const bytes = Buffer.from(body, 'utf8');
+        const whole = Buffer.allocUnsafe(RECORD_HEADER + bytes.length);
+        writeHeader(whole, 0, n0, n1, n2, n3, bytes.length);
+        bytes.copy(whole, RECORD_HEADER);
+        this.queued.push(whole);
+        return;
+      }
+    }
+    const at = this.used;
+    const length = this.block.write(body, at + RECORD_HEADER, 'utf8');
+    writeHeader(this.block, at, n0, n1, n2, n3, length);
+    this.used = at + RECORD_HEADER + length;
   }
 
   /** Moves the current block to the write queue and starts a new one. */

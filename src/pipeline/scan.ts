@@ -1,13 +1,14 @@
 // Pass 1 over one capture: the only time records are parsed. Each record is validated, shown to the
 // attributor, and spooled as a ready CSV body; pass 2 (write.ts) only appends the decided columns.
 //
-// Spool line: `<annotation columns known> <vertex a> <vertex b> <flags> <extra lines>\t<csv body>\n`.
-// New columns are only ever appended, so a row written before a key first appeared just needs
-// trailing empty fields; "extra lines" counts newlines inside quoted fields.
+// Spool record (BufferedFile.writeRecord): <annotation columns known, vertex a, vertex b, flags,
+// body length> as int32, then the CSV body. New columns are only ever appended, so a row written
+// before a key first appeared just needs trailing empty fields.
 import { join } from 'node:path';
 import type { Attributor, AttributionOutcome } from '../attribution/result.js';
 import { BufferedFile } from '../output/files.js';
 import { csvField } from '../output/csv.js';
+import { type FlatEdge, detach } from '../provenance/flat-edge.js';
 import { IdIndex, IntColumn } from '../provenance/id-index.js';
 import { openInput } from '../provenance/input.js';
 import { type ReadResult, readProvenance } from '../provenance/reader.js';
@@ -60,10 +61,39 @@ class TableSpool {
   private readonly scratch: (string | undefined)[] = [];
   constructor(readonly file: BufferedFile) {}
 
+  /** annotationFields for key/value arrays (fast-path edges); keys repeat position by position, so cache their columns. */
+  annotationFieldsFlat(keys: readonly string[], values: readonly string[], count: number): string {
+    const scratch = this.scratch;
+    const cachedKeys = this.cachedKeys;
+    const cachedColumns = this.cachedColumns;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i]!;
+      let col: number;
+      if (cachedKeys[i] === key) col = cachedColumns[i]!;
+      else {
+        const kept = detach(key);
+        col = this.columns.indexOf(kept);
+        cachedKeys[i] = kept;
+        cachedColumns[i] = col;
+      }
+      scratch[col] = values[i];
+    }
+    return this.drainScratch();
+  }
+
+  private readonly cachedKeys: string[] = [];
+  private readonly cachedColumns: number[] = [];
+
   /** The annotation part of a row, in this table's column order, each field preceded by a comma. */
   annotationFields(ann: Record<string, string>): string {
     const scratch = this.scratch;
     for (const key in ann) scratch[this.columns.indexOf(key)] = ann[key];
+    return this.drainScratch();
+  }
+
+  /** Emits the scratch row as CSV fields and clears it for the next record. */
+  private drainScratch(): string {
+    const scratch = this.scratch;
     const count = this.columns.keys.length;
     let out = '';
     for (let i = 0; i < count; i++) {
@@ -78,12 +108,6 @@ class TableSpool {
   }
 }
 
-function countNewlines(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
-  return n;
-}
-
 export async function scanCapture(input: ScanInput): Promise<ScanResult> {
   const opened = await openInput(input.path);
   const spools = {} as Record<TableName, string>;
@@ -94,52 +118,83 @@ export async function scanCapture(input: ScanInput): Promise<ScanResult> {
   }
   const ids = new IdIndex();
   const vertexFlags = new IntColumn(0);
-  const recordsByType: Record<string, number> = {};
   const { attributor, filters, captureLabel } = input;
   const prefix = captureLabel === undefined ? '' : `${captureLabel}:`;
   const dropSubtypes = filters.dropSubtypes && filters.dropSubtypes.size > 0 ? filters.dropSubtypes : undefined;
   const timeFiltered = filters.since !== undefined || filters.until !== undefined;
   let records = 0;
 
+  // Records per type, in first-seen order, without a keyed lookup per record (fast-path type strings are fresh slices).
+  const typeCounts: { type: string; count: number }[] = [];
+  const countType = (type: string) => {
+    for (const t of typeCounts) {
+      if (t.type === type) {
+        t.count++;
+        return;
+      }
+    }
+    typeCounts.push({ type, count: 1 });
+  };
+  const timeFlags = (time: string | undefined): number => {
+    if (!timeFiltered) return 0;
+    const t = time === undefined ? NaN : Number(time);
+    if (Number.isNaN(t)) return Flag.noTime;
+    return (filters.since !== undefined && t < filters.since) || (filters.until !== undefined && t > filters.until) ? Flag.outsideTimeWindow : 0;
+  };
+  const edgeFacts: { operation: string | undefined; time: string | undefined } = { operation: undefined, time: undefined };
+  const writeEdge = (from: string, to: string, type: string, time: string | undefined, annotationPart: string) => {
+    const a = ids.indexOf(from);
+    const b = ids.indexOf(to);
+    attributor.edge(type, a, b, edgeFacts);
+    const head = prefix === '' ? `${csvField(from)},${csvField(to)},${csvField(type)}` : `${csvField(prefix + from)},${csvField(prefix + to)},${csvField(type)}`;
+    const edges = tables.edges;
+    edges.rows++;
+    edges.file.writeRecord(edges.columns.keys.length, a, b, timeFlags(time), head + annotationPart);
+  };
+
   const sink = {
+    flatEdge(e: FlatEdge): void {
+      records++;
+      countType(e.type);
+      let operation: string | undefined;
+      let time: string | undefined;
+      for (let i = 0; i < e.count; i++) {
+        const k = e.keys[i];
+        if (k === 'operation') operation = e.values[i];
+        else if (k === 'time') time = e.values[i];
+      }
+      edgeFacts.operation = operation;
+      edgeFacts.time = time;
+      writeEdge(e.from, e.to, e.type, time, tables.edges.annotationFieldsFlat(e.keys, e.values, e.count));
+    },
     record(rec: ProvRecord): void {
       records++;
-      recordsByType[rec.type] = (recordsByType[rec.type] ?? 0) + 1;
-      const ann = rec.annotations;
-      let table: TableSpool;
-      let a: number;
-      let b = -1;
-      let flags = 0;
-      let head: string;
       if (isEdge(rec)) {
-        table = tables.edges;
-        a = ids.indexOf(rec.from);
-        b = ids.indexOf(rec.to);
-        attributor.edge(rec.type, a, b, ann);
-        head = `${csvField(prefix + rec.from)},${csvField(prefix + rec.to)},${csvField(rec.type)}`;
-        if (timeFiltered) {
-          const time = ann.time === undefined ? NaN : Number(ann.time);
-          if (Number.isNaN(time)) flags |= Flag.noTime;
-          else if ((filters.since !== undefined && time < filters.since) || (filters.until !== undefined && time > filters.until)) flags |= Flag.outsideTimeWindow;
-        }
-      } else {
-        const name = tableOfVertexType(rec.type);
-        table = tables[name];
-        a = ids.indexOf(rec.id);
-        if (name === 'processes') attributor.process(a, ann);
-        else if (name === 'artifacts') {
-          attributor.artifact(a, ann);
-          if (dropSubtypes && dropSubtypes.has(ann.subtype ?? '')) {
-            flags |= Flag.droppedSubtype;
-            vertexFlags.set(a, vertexFlags.get(a) | Flag.droppedSubtype);
-          }
-        } else attributor.otherVertex(a, ann);
-        head = `${csvField(prefix + rec.id)},${csvField(rec.type)}`;
+        countType(rec.type);
+        edgeFacts.operation = rec.annotations.operation;
+        edgeFacts.time = rec.annotations.time;
+        // Columns first: a key first seen on this edge must be counted in the record's column total.
+        const annotationPart = tables.edges.annotationFields(rec.annotations);
+        writeEdge(rec.from, rec.to, rec.type, rec.annotations.time, annotationPart);
+        return;
       }
-      const body = head + table.annotationFields(ann);
-      const extraLines = body.indexOf('\n') === -1 ? 0 : countNewlines(body);
+      countType(rec.type);
+      const ann = rec.annotations;
+      const name = tableOfVertexType(rec.type);
+      const table = tables[name];
+      const v = ids.indexOf(rec.id);
+      let flags = 0;
+      if (name === 'processes') attributor.process(v, ann);
+      else if (name === 'artifacts') {
+        attributor.artifact(v, ann);
+        if (dropSubtypes && dropSubtypes.has(ann.subtype ?? '')) {
+          flags |= Flag.droppedSubtype;
+          vertexFlags.set(v, vertexFlags.get(v) | Flag.droppedSubtype);
+        }
+      } else attributor.otherVertex(v, ann);
+      const body = `${csvField(prefix + rec.id)},${csvField(rec.type)}${table.annotationFields(ann)}`;
       table.rows++;
-      table.file.write(`${table.columns.keys.length} ${a} ${b} ${flags} ${extraLines}\t${body}\n`);
+      table.file.writeRecord(table.columns.keys.length, v, -1, flags, body);
     },
   };
 
@@ -161,6 +216,8 @@ export async function scanCapture(input: ScanInput): Promise<ScanResult> {
   } finally {
     for (const t of TABLES) await tables[t].file.close();
   }
+  const recordsByType: Record<string, number> = {};
+  for (const t of typeCounts) recordsByType[t.type] = t.count;
   const columns = {} as Record<TableName, string[]>;
   const rows = {} as Record<TableName, number>;
   for (const t of TABLES) {

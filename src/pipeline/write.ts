@@ -5,7 +5,7 @@ import type { AttributionOutcome, AttributionResult } from '../attribution/resul
 import { UNATTRIBUTED } from '../attribution/result.js';
 import { IntColumn } from '../provenance/id-index.js';
 import { csvField, csvLine } from '../output/csv.js';
-import type { BufferedFile } from '../output/files.js';
+import { type BufferedFile, RECORD_HEADER } from '../output/files.js';
 import type { TableName } from './tables.js';
 
 /** Why a row was left out, for the summary; undefined keeps it. */
@@ -149,28 +149,12 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
   for await (const chunk of createReadStream(input.spool, { highWaterMark: 1 << 20 })) {
     const data = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
     let pos = 0;
-    for (;;) {
-      // prefix: "<cols> <a> <b> <flags> <extra lines>\t"
-      const tab = data.indexOf(9, pos);
-      if (tab === -1) break;
-      let i = pos;
-      const nums = [0, 0, 0, 0, 0];
-      let neg = false;
-      for (let k = 0; i < tab; i++) {
-        const c = data[i]!;
-        if (c === 32) {
-          if (neg) nums[k] = -nums[k]!;
-          neg = false;
-          k++;
-        } else if (c === 45) neg = true;
-        else nums[k] = nums[k]! * 10 + (c - 48);
-      }
-      if (neg) nums[4] = -nums[4]!;
-      let end = data.indexOf(10, tab);
-      for (let extra = nums[4]!; extra > 0 && end !== -1; extra--) end = data.indexOf(10, end + 1);
-      if (end === -1) break;
-      emit(nums[0]!, nums[1]!, nums[2]!, nums[3]!, data, tab + 1, end);
-      pos = end + 1;
+    while (pos + RECORD_HEADER <= data.length) {
+      const length = data.readInt32LE(pos + 16);
+      const bodyStart = pos + RECORD_HEADER;
+      if (bodyStart + length > data.length) break;
+      emit(data.readInt32LE(pos), data.readInt32LE(pos + 4), data.readInt32LE(pos + 8), data.readInt32LE(pos + 12), data, bodyStart, bodyStart + length);
+      pos = bodyStart + length;
     }
     carry = pos < data.length ? Buffer.from(data.subarray(pos)) : undefined;
     if (out.full) await out.flush();

@@ -8,6 +8,7 @@ import streamArray from 'stream-json/streamers/stream-array.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
 import { InputError } from '../errors.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
+import { type FlatEdge, newFlatEdge, scanFlatEdge } from './flat-edge.js';
 import { type ProvRecord, asProvRecord, explainInvalidRecord } from './records.js';
 
 export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
@@ -15,6 +16,11 @@ export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
 export interface RecordSink {
   /** Called once per valid record, in file order. */
   record(rec: ProvRecord, line: number): void;
+  /**
+   * When present, SPADE-layout edges arrive here as flat key/value arrays instead (flat-edge.ts);
+   * `edge` is reused between calls, so copy what must outlive the call.
+   */
+  flatEdge?(edge: FlatEdge, line: number): void;
 }
 
 export interface ReadOptions {
@@ -174,6 +180,7 @@ class LineModeReader {
   /** A line that did not parse: malformed if anything follows it, a cut-off capture if it is the last. */
   private pendingBad: { line: number; text: string; reason: string } | undefined;
   private lastContentLine = 0;
+  private readonly flat: FlatEdge = newFlatEdge();
 
   constructor(
     private readonly name: string,
@@ -237,6 +244,11 @@ class LineModeReader {
     }
     s = stripRecordLine(s);
     if (s.length === 0) return;
+    if (this.sink.flatEdge && scanFlatEdge(s, this.flat)) {
+      this.records++;
+      this.sink.flatEdge(this.flat, line);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(s);

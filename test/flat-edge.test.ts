@@ -1,0 +1,63 @@
+// The edge fast path must accept only lines JSON.parse reads the same way, and read them identically.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detach, newFlatEdge, scanFlatEdge } from '../src/provenance/flat-edge.js';
+import { repoRoot } from './support/run-cli.js';
+
+function viaFastPath(line: string): unknown {
+  const e = newFlatEdge();
+  if (!scanFlatEdge(line, e)) return undefined;
+  const annotations: Record<string, string> = {};
+  for (let i = 0; i < e.count; i++) annotations[e.keys[i]!] = e.values[i]!;
+  return { annotations, from: e.from, to: e.to, type: e.type };
+}
+
+describe('scanFlatEdge', () => {
+  it('reads every edge of the real corpus exactly as JSON.parse does', () => {
+    const text = readFileSync(path.join(repoRoot, '..', 'shared', 'corpus', 'coral', 'prov-worker-0712234.json'), 'utf8');
+    let edges = 0;
+    for (const raw of text.split('\n')) {
+      const line = raw.startsWith(',') ? raw.slice(1) : raw;
+      if (!line.startsWith('{')) continue;
+      const parsed = JSON.parse(line) as { from?: string };
+      const fast = viaFastPath(line);
+      if (parsed.from === undefined) {
+        expect(fast, line).toBeUndefined(); // vertices are not edges
+        continue;
+      }
+      edges++;
+      expect(fast, line).toEqual(parsed);
+    }
+    expect(edges).toBeGreaterThan(10_000);
+  });
+
+  const base = '{"annotations":{"operation":"open","time":"1.5"},"from":"aa","to":"bb","type":"Used"}';
+  it('accepts the plain layout, empty annotations and empty strings', () => {
+    expect(viaFastPath(base)).toEqual(JSON.parse(base));
+    const empty = '{"annotations":{},"from":"","to":"b","type":"X"}';
+    expect(viaFastPath(empty)).toEqual(JSON.parse(empty));
+  });
+
+  it.each([
+    ['an escaped quote', '{"annotations":{"cmd":"a\\"b"},"from":"aa","to":"bb","type":"Used"}'],
+    ['a unicode escape', '{"annotations":{"p":"\\u00e9"},"from":"aa","to":"bb","type":"Used"}'],
+    ['a raw control character', '{"annotations":{"p":"a\tb"},"from":"aa","to":"bb","type":"Used"}'],
+    ['a number value', '{"annotations":{"size":12},"from":"aa","to":"bb","type":"Used"}'],
+    ['other key order', '{"annotations":{},"to":"bb","from":"aa","type":"Used"}'],
+    ['an extra top-level key', '{"annotations":{},"from":"aa","to":"bb","type":"Used","x":"y"}'],
+    ['a vertex', '{"annotations":{"pid":"1"},"id":"aa","type":"Process"}'],
+    ['trailing junk', `${base}x`],
+    ['a nested object', '{"annotations":{"a":{"b":"c"}},"from":"aa","to":"bb","type":"Used"}'],
+    ['spaces', '{"annotations": {},"from":"aa","to":"bb","type":"Used"}'],
+    ['a cut-off line', base.slice(0, 60)],
+  ])('leaves %s to JSON.parse', (_what, line) => {
+    expect(viaFastPath(line)).toBeUndefined();
+  });
+
+  it('detach copies the text', () => {
+    const parent = 'x'.repeat(1000);
+    const part = parent.slice(10, 30);
+    expect(detach(part)).toBe(part);
+  });
+});
