@@ -1,8 +1,8 @@
 // The node namespace map: which pod a Linux namespace inode belonged to, as seen on the node
 // (a collector reading /proc/*/ns and cgroups, or written by hand). Strongest evidence there is.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 
 const Inode = z.union([z.string().regex(/^\d+$/, 'expected a namespace inode number'), z.number().int().positive()]).transform(String);
 
@@ -24,18 +24,7 @@ export const NsMapSchema = z.array(NsMapEntrySchema);
 export type NsMapEntry = z.infer<typeof NsMapEntrySchema>;
 
 export async function loadNsMap(path: string): Promise<NsMapEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const json = await readJsonFile(path);
   const parsed = NsMapSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -1,7 +1,7 @@
 // Loads kubectl / API JSON output (List, *List, bare object, or array) into ClusterObjects.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { type ClusterObjects, EndpointSliceSchema, PodSchema, ServiceSchema, emptyClusterObjects } from './objects.js';
 
 const schemaByKind = {
@@ -62,17 +62,6 @@ export function clusterObjectsFromJson(json: unknown, source: string, into: Clus
 }
 
 export async function loadClusterObjectsFile(path: string, into?: ClusterObjects): Promise<ClusterObjects> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message}); expected \`kubectl get … -o json\` output`);
-  }
+  const json = await readJsonFile(path, '`kubectl get … -o json` output');
   return clusterObjectsFromJson(json, path, into);
 }

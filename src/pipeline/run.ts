@@ -15,7 +15,7 @@ import { CaptureJob, type CaptureJobInit, type CaptureScan, type CaptureWritePla
 import type { RecordFilters } from './scan.js';
 import { EDGE_ATTRIBUTION_COLUMNS, KEY_COLUMNS, type OutputNames, TABLES, type TableName, VERTEX_ATTRIBUTION_COLUMNS, mergeColumns } from './tables.js';
 import type { FromWorker, ToWorker } from './worker.js';
-import type { DropReason } from './write.js';
+import type { DropReason, TableWriteStats } from './write.js';
 
 export type { MatchMode } from './capture-job.js';
 
@@ -36,14 +36,10 @@ export interface DatasetOptions {
   onProgress?: ((source: string, rawBytes: number, sizeBytes: number | undefined, records: number) => void) | undefined;
 }
 
-export interface TableTotals {
+export interface TableTotals extends TableWriteStats {
+  /** Records of this kind in the input(s). */
   total: number;
   file: string | null;
-  written: number;
-  dropped: Partial<Record<DropReason, number>>;
-  perService: Map<string, number>;
-  perKind: Map<string, number>;
-  perNamespace: Map<string, number>;
 }
 
 export interface CaptureReport {
