@@ -12,7 +12,8 @@ export async function readJsonFile(path: string, expected?: string): Promise<unk
     throw new InputError(`${path}: cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message)}`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    // Editors on some systems save a byte order mark; JSON.parse rejects it.
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown;
   } catch (err) {
     throw new InputError(`${path}: not valid JSON (${(err as Error).message})${expected ? `; expected ${expected}` : ''}`);
   }

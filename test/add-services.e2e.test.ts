@@ -151,6 +151,8 @@ describe('every input layout gives byte-identical CSVs', () => {
     layout: LayoutName;
     gzip: boolean;
     stdin: boolean;
+    /** Applied to the text before compression (line ends, byte order mark). */
+    edit?: (text: string) => string;
   }
   const variants: Variant[] = [];
   for (const layout of Object.keys(LAYOUTS) as LayoutName[]) {
@@ -159,12 +161,14 @@ describe('every input layout gives byte-identical CSVs', () => {
   }
   variants.push({ name: 'stdin spade-array', layout: 'spade-array', gzip: false, stdin: true });
   variants.push({ name: 'stdin pretty-array gzip', layout: 'pretty-array', gzip: true, stdin: true });
+  variants.push({ name: 'spade-array with CRLF line ends', layout: 'spade-array', gzip: false, stdin: false, edit: (t) => t.replaceAll('\n', '\r\n') });
+  variants.push({ name: 'ndjson with a UTF-8 byte order mark, gzip', layout: 'ndjson', gzip: true, stdin: false, edit: (t) => `\uFEFF${t}` });
 
   let results: { v: Variant; run: CliRun; out: string }[];
   beforeAll(async () => {
     results = await Promise.all(
       variants.map(async (v) => {
-        const text = LAYOUTS[v.layout](records);
+        const text = (v.edit ?? ((t: string) => t))(LAYOUTS[v.layout](records));
         const data = v.gzip ? gzip(text) : text;
         const out = fresh('out-layout');
         // gzip files keep a .json name: detection must go by magic bytes
@@ -654,13 +658,13 @@ describe('a capture larger than the 1 MB read, spool and write blocks', () => {
     return out;
   }
 
-  it('SPADE layout from a file and gzip pretty JSON from stdin give the same rows, all of them', async () => {
+  it('SPADE layout from a file and gzip NDJSON from stdin give the same rows, all of them', async () => {
     const big = repeated(800);
     const spade = spadeArray(big);
     expect(spade.length).toBeGreaterThan(4 << 20);
     const file = await put('big.json', spade);
     const [a, b] = [fresh('out-big'), fresh('out-big')];
-    const [ra, rb] = await Promise.all([addServices([file, 'services.json', '-o', a]), addServices(['-', 'services.json', '-o', b], gzip(prettyArray(big)))]);
+    const [ra, rb] = await Promise.all([addServices([file, 'services.json', '-o', a]), addServices(['-', 'services.json', '-o', b], gzip(ndjson(big)))]);
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
     const [fa, fb] = [await outputBytes(a), await outputBytes(b)];

@@ -191,6 +191,85 @@ describe('every layout yields the same records', () => {
   });
 });
 
+describe('the SPADE-layout edge fast path (sink.flatEdge)', () => {
+  type Entry = [string, string];
+  interface Seen {
+    type: string;
+    from?: string;
+    to?: string;
+    id?: string;
+    entries: Entry[];
+    line: number;
+  }
+
+  async function readBoth(text: string): Promise<{ plain: Seen[]; flat: Seen[]; flatCalls: number }> {
+    const plain: Seen[] = [];
+    await readProvenance(memoryInput(text, 29), {
+      record(r, line) {
+        plain.push({ ...r, entries: Object.entries(r.annotations), line } as Seen);
+      },
+    });
+    const flat: Seen[] = [];
+    let flatCalls = 0;
+    await readProvenance(memoryInput(text, 29), {
+      record(r, line) {
+        flat.push({ ...r, entries: Object.entries(r.annotations), line } as Seen);
+      },
+      flatEdge(e, line) {
+        flatCalls++;
+        const entries: Entry[] = [];
+        for (let i = 0; i < e.count; i++) entries.push([e.keys[i]!, e.values[i]!]);
+        flat.push({ type: e.type, from: e.from, to: e.to, entries, line });
+      },
+    });
+    const strip = (xs: Seen[]) => xs.map(({ type, from, to, id, entries, line }) => ({ type, from, to, id, entries, line }));
+    return { plain: strip(plain), flat: strip(flat), flatCalls };
+  }
+
+  it('hands out exactly what JSON.parse would, for the fixture', async () => {
+    const { plain, flat, flatCalls } = await readBoth(spadeArray(records));
+    expect(flatCalls).toBeGreaterThan(0);
+    expect(flat).toEqual(plain);
+  });
+
+  it('hands out exactly what JSON.parse would, for 3,000 random edge lines (escapes, odd spacing, key orders)', async () => {
+    let seed = 7;
+    const rand = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const chars = ['a', 'Z', ' ', ',', ':', '{', '}', '[', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '进', '😀', '"from":"', '","to":"'];
+    const str = () => Array.from({ length: Math.floor(rand() * 5) }, () => pick(chars)).join('');
+    const keys = ['operation', 'time', 'event id', 'x y', 'k"q', 'ü', '', 'from', 'type'];
+    const lines: string[] = [];
+    for (let n = 0; n < 3000; n++) {
+      const ann: Record<string, string> = {};
+      for (let i = Math.floor(rand() * 4); i > 0; i--) ann[pick(keys)] = rand() < 0.5 ? pick(['read', '1700000000.100', '']) : str();
+      const from = rand() < 0.8 ? 'aa000000000000000000000000000001' : str();
+      const to = rand() < 0.8 ? 'bb000000000000000000000000000002' : str();
+      const type = pick(['Used', 'WasGeneratedBy', 'WasInformedBy', str()]);
+      const roll = rand();
+      let line: string;
+      if (roll < 0.6) line = JSON.stringify({ annotations: ann, from, to, type });
+      else if (roll < 0.7) line = JSON.stringify({ from, to, type, annotations: ann });
+      else if (roll < 0.8) line = JSON.stringify({ annotations: ann, from, to, type }).replaceAll('":"', '": "');
+      else if (roll < 0.9) line = JSON.stringify({ from, to, type });
+      else line = JSON.stringify({ annotations: ann, from, to, type, extra: 'x' });
+      lines.push(line);
+    }
+    const text = `[\n${lines.map((l, i) => (i === 0 ? l : `,${l}`)).join('\n')}\n]\n`;
+    const { plain, flat, flatCalls } = await readBoth(text);
+    expect(plain).toHaveLength(lines.length);
+    expect(flatCalls).toBeGreaterThan(500);
+    expect(flatCalls).toBeLessThan(lines.length);
+    const firstDiff = flat.findIndex((f, i) => JSON.stringify(f) !== JSON.stringify(plain[i]));
+    expect(firstDiff === -1 ? null : { line: lines[firstDiff], flat: flat[firstDiff], plain: plain[firstDiff] }).toBeNull();
+  });
+});
+
 describe('truncated captures', () => {
   const full = spadeArray(records);
   const lineCount = full.trimEnd().split('\n').length; // including the closing ']'
@@ -386,7 +465,7 @@ describe('openInput (files, gzip by magic bytes)', () => {
     const p = path.join(dir, 'corrupt.json.gz');
     await writeFile(p, gz);
     const err = await readError(await openInput(p));
-    expect(err.message).toMatch(/corrupt\.json\.gz/);
+    expect(err.message).toMatch(/^[^:]*corrupt\.json\.gz: corrupt gzip data/);
   });
 
   it('missing files and directories are input errors naming them', async () => {

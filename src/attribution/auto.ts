@@ -73,6 +73,7 @@ export class AutoAttributor implements Attributor {
   private readonly stems: string[];
   private readonly probeCommands: Set<string>;
   private readonly probeExecutables: Set<string>;
+  private readonly probeComms: Set<string>;
   private readonly nsMapByNetns = new Map<string, NsMapEntry>();
   private readonly nsMapByOther = new Map<string, NsMapEntry>();
 
@@ -85,6 +86,7 @@ export class AutoAttributor implements Attributor {
     this.stems = [...stems];
     this.probeCommands = new Set(model.candidates.flatMap((c) => [...c.probeCommands]));
     this.probeExecutables = new Set(model.candidates.flatMap((c) => [...c.probeExecutables]));
+    this.probeComms = new Set([...DEFAULT_PROBE_EXECUTABLES, ...[...this.probeExecutables].map(basename)].map((n) => n.slice(0, 15)));
     for (const e of nsMap) {
       this.nsMapByNetns.set(e.netns, e);
       if (e.mntns) this.nsMapByOther.set(`mnt:${e.mntns}`, e);
@@ -107,7 +109,9 @@ export class AutoAttributor implements Attributor {
     const cmd = ann['command line'] ?? '';
     if (this.probeCommands.has(cmd) || this.probeExecutables.has(exe)) return true;
     const firstWord = cmd.split(' ', 1)[0] ?? '';
-    return DEFAULT_PROBE_EXECUTABLES.includes(basename(exe)) || DEFAULT_PROBE_EXECUTABLES.includes(basename(firstWord));
+    if (DEFAULT_PROBE_EXECUTABLES.includes(basename(exe)) || DEFAULT_PROBE_EXECUTABLES.includes(basename(firstWord))) return true;
+    // Threads and early records may carry only the kernel's comm: the executable's name cut to 15 characters.
+    return exe === '' && cmd === '' && ann.name !== undefined && this.probeComms.has(ann.name);
   }
 
   process(v: number, ann: Annotations): void {
@@ -448,6 +452,8 @@ export class AutoAttributor implements Attributor {
           once(`shared:${services.join(',')}`, () => ({
             ...UNATTRIBUTED,
             kind: 'shared',
+            // One namespace when all its services live in one (so --k8s-namespace keeps it).
+            svcNamespace: new Set(attributed.map((r) => r.svcNamespace)).size === 1 ? attributed[0]!.svcNamespace : '',
             candidates: [...new Set(attributed.flatMap((r) => r.svc.split('|')))].sort().join('|'),
             evidence: `touched by processes of several services (${services.join(', ')})`,
             app: true,

@@ -1,11 +1,12 @@
 // `clarion-enrich preprocess [captures...]`: the application subgraph (processes attributed to
 // services, the artifacts they touched, the edges between them) of one or many captures, as the
 // research notebooks' app_*.csv files plus summary.json — the step a pipeline runs.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError, UsageError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { writeFileAtomic } from '../output/files.js';
 import { buildSummary } from '../output/summary.js';
 import { runDataset } from '../pipeline/run.js';
@@ -16,7 +17,8 @@ import { type ClusterSourceOptions, clearProgressLine, collect, loadCluster, loa
 
 export const DEFAULT_CONFIG_FILE = 'clarion-enrich.config.json';
 
-const TimeSchema = z.union([z.number(), z.string()]);
+const TIME_EXPECTED = 'expected epoch seconds (1701959634.2) or an ISO 8601 string ("2023-12-07T14:33:54Z")';
+const TimeSchema = z.union([z.number(), z.string()], { error: TIME_EXPECTED }).refine((v) => !Number.isNaN(timeOrNaN(v)), TIME_EXPECTED);
 const ClusterSchema = z.strictObject({
   namespace: z.string().optional(),
   allNamespaces: z.boolean().optional(),
@@ -48,6 +50,8 @@ export const ConfigSchema = z.strictObject({
     })
     .optional(),
 });
+/** Known keys of each object in the config, for "unknown key" messages. */
+const KNOWN_KEYS: Record<string, string[]> = { '': Object.keys(ConfigSchema.shape), filters: Object.keys(ConfigSchema.shape.filters.unwrap().shape), fromCluster: Object.keys(ClusterSchema.shape) };
 export type PreprocessConfig = z.infer<typeof ConfigSchema>;
 
 interface PreprocessOptions extends ClusterSourceOptions {
@@ -70,24 +74,17 @@ interface PreprocessOptions extends ClusterSourceOptions {
 
 /** Reads and validates a config file; relative paths in it are relative to the file. */
 export async function loadConfig(path: string): Promise<PreprocessConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const json = await readJsonFile(path);
   const parsed = ConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = issue.path.map(String).join('.') || '(top level)';
-    const unknownKeys = issue.code === 'unrecognized_keys' ? ` (known keys: ${Object.keys(ConfigSchema.shape).join(', ')}, filters.{dropSubtypes, since, until, excludeProbes, k8sNamespaces})` : '';
-    throw new InputError(`${path}: ${key}: ${issue.message}${unknownKeys}`);
+    const where = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      // `file: key: what was expected`, naming the unknown key itself (and its object's known keys).
+      const keys = issue.keys.map((k) => [...where, k].join('.')).join(', ');
+      throw new InputError(`${path}: ${keys}: unknown key${issue.keys.length > 1 ? 's' : ''} (expected one of: ${(KNOWN_KEYS[where.join('.')] ?? []).join(', ')})`);
+    }
+    throw new InputError(`${path}: ${where.join('.') || '(top level)'}: ${issue.message}`);
   }
   const base = dirname(path);
   const rel = (p: string) => (p === '-' ? p : resolve(base, p));
@@ -104,14 +101,19 @@ export async function loadConfig(path: string): Promise<PreprocessConfig> {
   };
 }
 
-/** Epoch seconds or ISO 8601 → epoch seconds. */
-export function parseTime(value: string | number, what: string): number {
+/** Epoch seconds or ISO 8601 → epoch seconds, NaN when it is neither. */
+function timeOrNaN(value: string | number): number {
   if (typeof value === 'number') return value;
   const v = value.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw new UsageError(`${what} "${value}": expected epoch seconds (1701959634.2) or ISO 8601 (2023-12-07T14:33:54Z)`);
-  return ms / 1000;
+  return Date.parse(v) / 1000;
+}
+
+/** Epoch seconds or ISO 8601 → epoch seconds. */
+export function parseTime(value: string | number, what: string): number {
+  const t = timeOrNaN(value);
+  if (Number.isNaN(t)) throw new UsageError(`${what} "${value}": expected epoch seconds (1701959634.2) or ISO 8601 (2023-12-07T14:33:54Z)`);
+  return t;
 }
 
 function globToRegExp(pattern: string): RegExp {

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { NsMapEntry } from '../attribution/ns-map.js';
 import type { FlowRow, NetnsReport } from '../attribution/result.js';
-import { CliError, InputError } from '../errors.js';
+import { CliError, InputError, UsageError } from '../errors.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
 import { csvLine, csvTable } from '../output/csv.js';
 import { AtomicFile, type BufferedFile } from '../output/files.js';
@@ -152,7 +152,11 @@ async function appendFile(out: BufferedFile, path: string): Promise<void> {
 }
 
 export async function runDataset(options: DatasetOptions): Promise<DatasetResult> {
-  await mkdir(options.outDir, { recursive: true });
+  try {
+    await mkdir(options.outDir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`--out-dir ${options.outDir}: cannot create the directory (${(err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file is in the way' : (err as Error).message})`);
+  }
   const spoolDir = await mkdtemp(join(options.outDir, '.clarion-enrich-'));
   const multi = options.captures.length > 1;
   const labels = captureLabels(options.captures);
@@ -256,7 +260,8 @@ export async function runDataset(options: DatasetOptions): Promise<DatasetResult
     for (const f of pending) await f.commit();
     pending.length = 0;
 
-    const recordsByType: Record<string, number> = {};
+    // No prototype: a record type named like an Object method must count as itself.
+    const recordsByType: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const s of scans) for (const [k, v] of Object.entries(s.recordsByType)) recordsByType[k] = (recordsByType[k] ?? 0) + v;
     return {
       captures: scans.map((s, i) => ({

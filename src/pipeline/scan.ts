@@ -216,7 +216,8 @@ export async function scanCapture(input: ScanInput): Promise<ScanResult> {
   } finally {
     for (const t of TABLES) await tables[t].file.close();
   }
-  const recordsByType: Record<string, number> = {};
+  // No prototype: a record type named like an Object method must count as itself.
+  const recordsByType: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const t of typeCounts) recordsByType[t.type] = t.count;
   const columns = {} as Record<TableName, string[]>;
   const rows = {} as Record<TableName, number>;
