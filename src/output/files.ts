@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const BLOCK = 1 << 20;
+const MAX_IN_FLIGHT = 8 * BLOCK;
 
 /** Bytes before each spool record's body (see writeRecord). */
 export const RECORD_HEADER = 20;
@@ -80,6 +81,10 @@ export class BufferedFile {
     this.used = at + RECORD_HEADER + length;
   }
 
+  writeBuffer(source: Buffer): void {
+    this.writeBytes(source, 0, source.length);
+  }
+
   /** Moves the current block to the write queue and starts a new one. */
   private seal(): void {
     if (this.used > 0) {
@@ -94,29 +99,49 @@ export class BufferedFile {
     return this.queued.length > 0 || this.used > BLOCK - (BLOCK >> 3);
   }
 
+  /**
+   * Hands full blocks to the file system without waiting for them (so parsing goes on while the
+   * disk writes), waiting only when more than MAX_IN_FLIGHT bytes are outstanding.
+   */
   async flush(): Promise<void> {
     this.seal();
     const queued = this.queued;
     this.queued = [];
     for (const buf of queued) {
-      let off = 0;
-      while (off < buf.length) {
-        const { bytesWritten } = await this.handle.write(buf, off, buf.length - off);
-        off += bytesWritten;
-      }
-      this.bytesWritten += buf.length;
+      this.inFlightBytes += buf.length;
+      this.inFlight = this.inFlight.then(async () => {
+        if (this.failure) return;
+        try {
+          let off = 0;
+          while (off < buf.length) off += (await this.handle.write(buf, off, buf.length - off)).bytesWritten;
+          this.bytesWritten += buf.length;
+        } catch (err) {
+          this.failure = err as Error;
+        } finally {
+          this.inFlightBytes -= buf.length;
+        }
+      });
     }
+    if (this.inFlightBytes > MAX_IN_FLIGHT) await this.inFlight;
+    if (this.failure) throw this.failure;
   }
+
+  private inFlight: Promise<void> = Promise.resolve();
+  private inFlightBytes = 0;
+  private failure: Error | undefined;
 
   async close(): Promise<void> {
     await this.flush();
+    await this.inFlight;
     await this.handle.close();
+    if (this.failure) throw this.failure;
   }
 
   /** Closes without writing what is still buffered. */
   async discard(): Promise<void> {
     this.queued = [];
     this.used = 0;
+    await this.inFlight;
     await this.handle.close().catch(() => undefined);
   }
 }

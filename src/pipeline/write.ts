@@ -88,10 +88,14 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
   const finalCount = input.finalColumns.length;
   const remap = needsRemap(input.captureColumns, input.finalColumns) ? input.captureColumns.map((k) => input.finalColumns.indexOf(k)) : undefined;
   const captureSuffix = input.captureLabel === undefined ? '' : `,${csvField(input.captureLabel)}`;
-  const padCache: string[] = [];
-  const pad = (n: number) => (padCache[n] ??= ','.repeat(n));
-  const suffixCache = new Map<AttributionResult, string>();
-  const suffixOf = (r: AttributionResult) => suffixCache.get(r) ?? suffixCache.set(r, attributionSuffix(r)).get(r)!;
+  // Everything after the body comes from a few distinct strings: encode each once, copy bytes per row.
+  const padCache: Buffer[] = [];
+  const pad = (n: number) => (padCache[n] ??= Buffer.from(','.repeat(n)));
+  const tail = Buffer.from(`${captureSuffix}\n`);
+  const suffixCache = new Map<AttributionResult, Buffer>();
+  const suffixOf = (r: AttributionResult) => suffixCache.get(r) ?? suffixCache.set(r, Buffer.from(attributionSuffix(r))).get(r)!;
+  const svcCache = new Map<AttributionResult, Buffer>();
+  const svcOf = (r: AttributionResult) => svcCache.get(r) ?? svcCache.set(r, Buffer.from(`,${csvField(r.svc)}`)).get(r)!;
   // Edges ask about both endpoints: decide each vertex once (0 = not yet, 1 = kept, 2+ = reason).
   const reasons: DropReason[] = [];
   const decided = new IntColumn(0);
@@ -115,11 +119,13 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
   /** One spooled row: prefix numbers already parsed, body = bytes [bodyStart, bodyEnd) of `data`. */
   const emit = (cols: number, a: number, b: number, flags: number, data: Buffer, bodyStart: number, bodyEnd: number) => {
     ordinal++;
-    let suffix: string;
+    let suffix: Buffer;
+    let suffix2: Buffer | undefined;
     if (isEdges) {
       const drop = policy.edge(vertexDrop(a), vertexDrop(b), flags);
       if (drop) return count(drop);
-      suffix = `,${csvField((outcome.resultOf(a) ?? UNATTRIBUTED).svc)},${csvField((outcome.resultOf(b) ?? UNATTRIBUTED).svc)}`;
+      suffix = svcOf(outcome.resultOf(a) ?? UNATTRIBUTED);
+      suffix2 = svcOf(outcome.resultOf(b) ?? UNATTRIBUTED);
     } else {
       const result = outcome.resultOf(a);
       const drop = policy.vertex(a, result, outcome, flags);
@@ -136,13 +142,16 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
       const finalFields = new Array<string>(keyFields + finalCount).fill('');
       for (let i = 0; i < keyFields; i++) finalFields[i] = fields[i]!;
       for (let i = 0; i < cols; i++) finalFields[keyFields + remap[i]!] = fields[keyFields + i] ?? '';
-      out.write(`${ordinal},${csvLine(finalFields)}${suffix}${captureSuffix}\n`);
-      return;
+      out.write(`${ordinal},${csvLine(finalFields)}`);
+    } else {
+      // The body is copied as bytes: no decoding or re-encoding of the bulk of the output.
+      out.write(`${ordinal},`);
+      out.writeBytes(data, bodyStart, bodyEnd);
+      if (cols < finalCount) out.writeBuffer(pad(finalCount - cols));
     }
-    // The body is copied as bytes: no decoding or re-encoding of the bulk of the output.
-    out.write(`${ordinal},`);
-    out.writeBytes(data, bodyStart, bodyEnd);
-    out.write(`${pad(finalCount - cols)}${suffix}${captureSuffix}\n`);
+    out.writeBuffer(suffix);
+    if (suffix2) out.writeBuffer(suffix2);
+    out.writeBuffer(tail);
   };
 
   let carry: Buffer | undefined;

@@ -86,18 +86,22 @@ export class IdIndex {
   }
 }
 
-/** Eight lower-case hex digits as a uint32, or -1 if any is not one. */
+/** Lower-case hex digit values; -1 for anything else (upper case too: ids are compared as written). */
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
+
+/** Eight lower-case hex digits as a uint32, or -1 if any is not one. Branch-free per digit. */
 function hexWord(s: string, at: number): number {
   let v = 0;
+  let bad = 0;
   for (let i = at; i < at + 8; i++) {
     const c = s.charCodeAt(i);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 87;
-    else return -1;
-    v = v * 16 + d;
+    const d = c < 128 ? HEX[c]! : -1;
+    bad |= d;
+    v = (v << 4) | (d & 15);
   }
-  return v;
+  return bad < 0 ? -1 : v >>> 0;
 }
 
 /** A growable Int32 column indexed by vertex index. */
