@@ -389,11 +389,11 @@ const FAILURES: FailureCase[] = [
   },
   {
     name: 'a slow server hits --request-timeout',
-    server: fault({ path: '/api/v1/namespaces/shop/services', delayMs: 10_000 }),
+    server: fault({ path: '/api/v1/namespaces/shop/services', delayMs: 25_000 }),
     args: ['--request-timeout', '300ms'],
     code: 4,
     messages: [/cannot list services in namespace "shop": no response from the API server at http:\/\/127\.0\.0\.1:\d+ within 300ms \(--request-timeout\)/],
-    maxDurationMs: 8_000, // well under the server's 10 s delay: the timeout fired, not the server
+    maxDurationMs: 15_000, // well under the server's 25 s delay: the timeout fired, not the server
   },
   {
     name: 'connection refused names the server URL',
