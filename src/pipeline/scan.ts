@@ -4,30 +4,16 @@
 // Spool record (BufferedFile.writeRecord): <annotation columns known, vertex a, vertex b, flags,
 // body length> as int32, then the CSV body. New columns are only ever appended, so a row written
 // before a key first appeared just needs trailing empty fields.
-import { join } from 'node:path';
-import type { Attributor, AttributionOutcome } from '../attribution/result.js';
-import { BufferedFile } from '../output/files.js';
-import { csvField } from '../output/csv.js';
-import { type FlatEdge, detach } from '../provenance/flat-edge.js';
-import { IdIndex, IntColumn } from '../provenance/id-index.js';
+import type { AttributionOutcome, Attributor } from '../attribution/result.js';
+import type { FlatEdge } from '../provenance/flat-edge.js';
+import { IdIndex, type IntColumn } from '../provenance/id-index.js';
 import { openInput } from '../provenance/input.js';
-import { type ReadResult, readProvenance } from '../provenance/reader.js';
+import { type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
 import { type ProvRecord, isEdge } from '../provenance/records.js';
-import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
+import { type RecordFilters, type SpoolResult, SpoolWriter, edgeFacts, recordIndices } from './spool.js';
+import { type TableName, tableOfVertexType } from './tables.js';
 
-/** Output filters that need a record's annotations, so they are applied while it is parsed. */
-export interface RecordFilters {
-  /** Keep edges whose `time` is within [since, until] (epoch seconds). */
-  since?: number | undefined;
-  until?: number | undefined;
-  dropSubtypes?: ReadonlySet<string> | undefined;
-}
-
-export const Flag = {
-  outsideTimeWindow: 1,
-  droppedSubtype: 2,
-  noTime: 4,
-} as const;
+export { Flag, type RecordFilters } from './spool.js';
 
 export interface ScanInput {
   path: string;
@@ -55,175 +41,81 @@ export interface ScanResult {
   outcome: AttributionOutcome;
 }
 
-class TableSpool {
-  readonly columns = new ColumnSet();
-  rows = 0;
-  private readonly scratch: (string | undefined)[] = [];
-  constructor(readonly file: BufferedFile) {}
-
-  /** annotationFields for key/value arrays (fast-path edges); keys repeat position by position, so cache their columns. */
-  annotationFieldsFlat(keys: readonly string[], values: readonly string[], count: number): string {
-    const scratch = this.scratch;
-    const cachedKeys = this.cachedKeys;
-    const cachedColumns = this.cachedColumns;
-    for (let i = 0; i < count; i++) {
-      const key = keys[i]!;
-      let col: number;
-      if (cachedKeys[i] === key) col = cachedColumns[i]!;
-      else {
-        const kept = detach(key);
-        col = this.columns.indexOf(kept);
-        cachedKeys[i] = kept;
-        cachedColumns[i] = col;
-      }
-      scratch[col] = values[i];
-    }
-    return this.drainScratch();
-  }
-
-  private readonly cachedKeys: string[] = [];
-  private readonly cachedColumns: number[] = [];
-
-  /** The annotation part of a row, in this table's column order, each field preceded by a comma. */
-  annotationFields(ann: Record<string, string>): string {
-    const scratch = this.scratch;
-    for (const key in ann) scratch[this.columns.indexOf(key)] = ann[key];
-    return this.drainScratch();
-  }
-
-  /** Emits the scratch row as CSV fields and clears it for the next record. */
-  private drainScratch(): string {
-    const scratch = this.scratch;
-    const count = this.columns.keys.length;
-    let out = '';
-    for (let i = 0; i < count; i++) {
-      const v = scratch[i];
-      if (v === undefined) out += ',';
-      else {
-        out += `,${csvField(v)}`;
-        scratch[i] = undefined;
-      }
-    }
-    return out;
-  }
-}
-
-export async function scanCapture(input: ScanInput): Promise<ScanResult> {
-  const opened = await openInput(input.path);
-  const spools = {} as Record<TableName, string>;
-  const tables = {} as Record<TableName, TableSpool>;
-  for (const t of TABLES) {
-    spools[t] = join(input.spoolDir, `${input.spoolName}.${t}.spool`);
-    tables[t] = new TableSpool(await BufferedFile.create(spools[t]));
-  }
-  const ids = new IdIndex();
-  const vertexFlags = new IntColumn(0);
-  const { attributor, filters, captureLabel } = input;
-  const prefix = captureLabel === undefined ? '' : `${captureLabel}:`;
-  const dropSubtypes = filters.dropSubtypes && filters.dropSubtypes.size > 0 ? filters.dropSubtypes : undefined;
-  const timeFiltered = filters.since !== undefined || filters.until !== undefined;
-  let records = 0;
-
-  // Records per type, in first-seen order, without a keyed lookup per record (fast-path type strings are fresh slices).
-  const typeCounts: { type: string; count: number }[] = [];
-  const countType = (type: string) => {
-    for (const t of typeCounts) {
+/** Records per type in first-seen order, without a keyed lookup per record (fast-path types are fresh slices). */
+class TypeCounter {
+  private readonly counts: { type: string; count: number }[] = [];
+  total = 0;
+  add(type: string): void {
+    this.total++;
+    for (const t of this.counts) {
       if (t.type === type) {
         t.count++;
         return;
       }
     }
-    typeCounts.push({ type, count: 1 });
-  };
-  const timeFlags = (time: string | undefined): number => {
-    if (!timeFiltered) return 0;
-    const t = time === undefined ? NaN : Number(time);
-    if (Number.isNaN(t)) return Flag.noTime;
-    return (filters.since !== undefined && t < filters.since) || (filters.until !== undefined && t > filters.until) ? Flag.outsideTimeWindow : 0;
-  };
-  const edgeFacts: { operation: string | undefined; time: string | undefined } = { operation: undefined, time: undefined };
-  const writeEdge = (from: string, to: string, type: string, time: string | undefined, annotationPart: string) => {
-    const a = ids.indexOf(from);
-    const b = ids.indexOf(to);
-    attributor.edge(type, a, b, edgeFacts);
-    const head = prefix === '' ? `${csvField(from)},${csvField(to)},${csvField(type)}` : `${csvField(prefix + from)},${csvField(prefix + to)},${csvField(type)}`;
-    const edges = tables.edges;
-    edges.rows++;
-    edges.file.writeRecord(edges.columns.keys.length, a, b, timeFlags(time), head + annotationPart);
-  };
+    this.counts.push({ type, count: 1 });
+  }
+  toRecord(): Record<string, number> {
+    // No prototype: a record type named like an Object method must count as itself.
+    const out = Object.create(null) as Record<string, number>;
+    for (const t of this.counts) out[t.type] = t.count;
+    return out;
+  }
+}
 
-  const sink = {
+/** Shows each record to the attributor, then to the spool, numbering its vertices once for both. */
+function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, spool: SpoolWriter): RecordSink {
+  const facts = { operation: undefined as string | undefined, time: undefined as string | undefined };
+  return {
     flatEdge(e: FlatEdge): void {
-      records++;
-      countType(e.type);
-      let operation: string | undefined;
-      let time: string | undefined;
-      for (let i = 0; i < e.count; i++) {
-        const k = e.keys[i];
-        if (k === 'operation') operation = e.values[i];
-        else if (k === 'time') time = e.values[i];
-      }
-      edgeFacts.operation = operation;
-      edgeFacts.time = time;
-      writeEdge(e.from, e.to, e.type, time, tables.edges.annotationFieldsFlat(e.keys, e.values, e.count));
+      types.add(e.type);
+      const a = ids.indexOf(e.from);
+      const b = ids.indexOf(e.to);
+      edgeFacts(e, facts);
+      attributor.edge(e.type, a, b, facts);
+      spool.flatEdge(e, a, b);
     },
     record(rec: ProvRecord): void {
-      records++;
-      if (isEdge(rec)) {
-        countType(rec.type);
-        edgeFacts.operation = rec.annotations.operation;
-        edgeFacts.time = rec.annotations.time;
-        // Columns first: a key first seen on this edge must be counted in the record's column total.
-        const annotationPart = tables.edges.annotationFields(rec.annotations);
-        writeEdge(rec.from, rec.to, rec.type, rec.annotations.time, annotationPart);
-        return;
+      types.add(rec.type);
+      const [a, b] = recordIndices(rec, ids);
+      if (isEdge(rec)) attributor.edge(rec.type, a, b, rec.annotations);
+      else {
+        const table = tableOfVertexType(rec.type);
+        if (table === 'processes') attributor.process(a, rec.annotations);
+        else if (table === 'artifacts') attributor.artifact(a, rec.annotations);
+        else attributor.otherVertex(a, rec.annotations);
       }
-      countType(rec.type);
-      const ann = rec.annotations;
-      const name = tableOfVertexType(rec.type);
-      const table = tables[name];
-      const v = ids.indexOf(rec.id);
-      let flags = 0;
-      if (name === 'processes') attributor.process(v, ann);
-      else if (name === 'artifacts') {
-        attributor.artifact(v, ann);
-        if (dropSubtypes && dropSubtypes.has(ann.subtype ?? '')) {
-          flags |= Flag.droppedSubtype;
-          vertexFlags.set(v, vertexFlags.get(v) | Flag.droppedSubtype);
-        }
-      } else attributor.otherVertex(v, ann);
-      const body = `${csvField(prefix + rec.id)},${csvField(rec.type)}${table.annotationFields(ann)}`;
-      table.rows++;
-      table.file.writeRecord(table.columns.keys.length, v, -1, flags, body);
+      spool.record(rec, a, b);
     },
   };
+}
+
+export async function scanCapture(input: ScanInput): Promise<ScanResult> {
+  const opened = await openInput(input.path);
+  const ids = new IdIndex();
+  const types = new TypeCounter();
+  const spool = await SpoolWriter.create(input.spoolDir, input.spoolName, input.filters, input.captureLabel);
 
   // Between input chunks: write out full spool buffers and report progress.
-  const rawStream = opened.stream;
+  const decompressed = opened.stream;
   opened.stream = (async function* () {
-    for await (const chunk of rawStream) {
+    for await (const chunk of decompressed) {
       yield chunk;
-      for (const t of TABLES) if (tables[t].file.full) await tables[t].file.flush();
-      input.onProgress?.(opened.rawBytesRead(), opened.sizeBytes, records);
+      await spool.flushIfFull();
+      input.onProgress?.(opened.rawBytesRead(), opened.sizeBytes, types.total);
     }
   })();
 
   let read: ReadResult;
+  let spooled: SpoolResult;
   try {
-    read = await readProvenance(opened, sink, {
+    read = await readProvenance(opened, captureSink(input.attributor, ids, types, spool), {
       onInvalid: input.onInvalid ? (line, text, reason) => input.onInvalid!(opened.name, line, text, reason) : undefined,
     });
-  } finally {
-    for (const t of TABLES) await tables[t].file.close();
-  }
-  // No prototype: a record type named like an Object method must count as itself.
-  const recordsByType: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const t of typeCounts) recordsByType[t.type] = t.count;
-  const columns = {} as Record<TableName, string[]>;
-  const rows = {} as Record<TableName, number>;
-  for (const t of TABLES) {
-    columns[t] = tables[t].columns.keys;
-    rows[t] = tables[t].rows;
+    spooled = await spool.close();
+  } catch (err) {
+    await spool.abort();
+    throw err;
   }
   return {
     source: opened.name,
@@ -231,11 +123,8 @@ export async function scanCapture(input: ScanInput): Promise<ScanResult> {
     sha256: opened.sha256(),
     gzip: opened.gzip,
     read,
-    recordsByType,
-    columns,
-    rows,
-    spools,
-    vertexFlags,
-    outcome: attributor.finish(),
+    recordsByType: types.toRecord(),
+    ...spooled,
+    outcome: input.attributor.finish(),
   };
 }

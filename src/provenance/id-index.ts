@@ -114,6 +114,7 @@ export class IntColumn {
     this.data = new Int32Array(initial).fill(fill);
   }
   private used = 0;
+
   /** One past the highest index set. */
   get length(): number {
     return this.used;

@@ -1,0 +1,190 @@
+// The spool side of pass 1: every record as a ready CSV body (see scan.ts for the record format),
+// the columns in first-seen order, and the per-vertex output flags.
+import { join } from 'node:path';
+import { BufferedFile } from '../output/files.js';
+import { csvField } from '../output/csv.js';
+import { type FlatEdge, detach } from '../provenance/flat-edge.js';
+import { type IdIndex, IntColumn } from '../provenance/id-index.js';
+import { type ProvRecord, isEdge } from '../provenance/records.js';
+import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
+
+/** Output filters that need a record's annotations, so they are applied while it is parsed. */
+export interface RecordFilters {
+  /** Keep edges whose `time` is within [since, until] (epoch seconds). */
+  since?: number | undefined;
+  until?: number | undefined;
+  dropSubtypes?: ReadonlySet<string> | undefined;
+}
+
+export const Flag = {
+  outsideTimeWindow: 1,
+  droppedSubtype: 2,
+  noTime: 4,
+} as const;
+
+export interface SpoolResult {
+  columns: Record<TableName, string[]>;
+  rows: Record<TableName, number>;
+  spools: Record<TableName, string>;
+  vertexFlags: IntColumn;
+}
+
+class TableSpool {
+  readonly columns = new ColumnSet();
+  rows = 0;
+  private readonly scratch: (string | undefined)[] = [];
+  constructor(readonly file: BufferedFile) {}
+
+  /** annotationFields for key/value arrays (fast-path edges); keys repeat position by position, so cache their columns. */
+  annotationFieldsFlat(keys: readonly string[], values: readonly string[], count: number): string {
+    const scratch = this.scratch;
+    const cachedKeys = this.cachedKeys;
+    const cachedColumns = this.cachedColumns;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i]!;
+      let col: number;
+      if (cachedKeys[i] === key) col = cachedColumns[i]!;
+      else {
+        const kept = detach(key);
+        col = this.columns.indexOf(kept);
+        cachedKeys[i] = kept;
+        cachedColumns[i] = col;
+      }
+      scratch[col] = values[i];
+    }
+    return this.drainScratch();
+  }
+
+  private readonly cachedKeys: string[] = [];
+  private readonly cachedColumns: number[] = [];
+
+  /** The annotation part of a row, in this table's column order, each field preceded by a comma. */
+  annotationFields(ann: Record<string, string>): string {
+    const scratch = this.scratch;
+    for (const key in ann) scratch[this.columns.indexOf(key)] = ann[key];
+    return this.drainScratch();
+  }
+
+  /** Emits the scratch row as CSV fields and clears it for the next record. */
+  private drainScratch(): string {
+    const scratch = this.scratch;
+    const count = this.columns.keys.length;
+    let out = '';
+    for (let i = 0; i < count; i++) {
+      const v = scratch[i];
+      if (v === undefined) out += ',';
+      else {
+        out += `,${csvField(v)}`;
+        scratch[i] = undefined;
+      }
+    }
+    return out;
+  }
+}
+
+/** The annotation values attribution reads from an edge. */
+export function edgeFacts(e: FlatEdge, into: { operation: string | undefined; time: string | undefined }): void {
+  into.operation = undefined;
+  into.time = undefined;
+  for (let i = 0; i < e.count; i++) {
+    const k = e.keys[i];
+    if (k === 'operation') into.operation = e.values[i];
+    else if (k === 'time') into.time = e.values[i];
+  }
+}
+
+export class SpoolWriter {
+  private readonly tables = {} as Record<TableName, TableSpool>;
+  private readonly spools = {} as Record<TableName, string>;
+  private readonly vertexFlags = new IntColumn(0);
+  private readonly prefix: string;
+  private readonly dropSubtypes: ReadonlySet<string> | undefined;
+  private readonly timeFiltered: boolean;
+  private readonly facts = { operation: undefined as string | undefined, time: undefined as string | undefined };
+
+  private constructor(
+    private readonly filters: RecordFilters,
+    captureLabel: string | undefined,
+  ) {
+    this.prefix = captureLabel === undefined ? '' : `${captureLabel}:`;
+    this.dropSubtypes = filters.dropSubtypes && filters.dropSubtypes.size > 0 ? filters.dropSubtypes : undefined;
+    this.timeFiltered = filters.since !== undefined || filters.until !== undefined;
+  }
+
+  static async create(spoolDir: string, spoolName: string, filters: RecordFilters, captureLabel: string | undefined): Promise<SpoolWriter> {
+    const w = new SpoolWriter(filters, captureLabel);
+    for (const t of TABLES) {
+      w.spools[t] = join(spoolDir, `${spoolName}.${t}.spool`);
+      w.tables[t] = new TableSpool(await BufferedFile.create(w.spools[t]));
+    }
+    return w;
+  }
+
+  private timeFlags(time: string | undefined): number {
+    if (!this.timeFiltered) return 0;
+    const t = time === undefined ? NaN : Number(time);
+    if (Number.isNaN(t)) return Flag.noTime;
+    const { since, until } = this.filters;
+    return (since !== undefined && t < since) || (until !== undefined && t > until) ? Flag.outsideTimeWindow : 0;
+  }
+
+  private edgeRow(a: number, b: number, from: string, to: string, type: string, time: string | undefined, annotationPart: string): void {
+    const p = this.prefix;
+    const head = p === '' ? `${csvField(from)},${csvField(to)},${csvField(type)}` : `${csvField(p + from)},${csvField(p + to)},${csvField(type)}`;
+    const edges = this.tables.edges;
+    edges.rows++;
+    edges.file.writeRecord(edges.columns.keys.length, a, b, this.timeFlags(time), head + annotationPart);
+  }
+
+  flatEdge(e: FlatEdge, a: number, b: number): void {
+    edgeFacts(e, this.facts);
+    // Columns first: a key first seen on this edge must be counted in the record's column total.
+    const annotationPart = this.tables.edges.annotationFieldsFlat(e.keys, e.values, e.count);
+    this.edgeRow(a, b, e.from, e.to, e.type, this.facts.time, annotationPart);
+  }
+
+  record(rec: ProvRecord, a: number, b: number): void {
+    const ann = rec.annotations;
+    if (isEdge(rec)) {
+      const annotationPart = this.tables.edges.annotationFields(ann);
+      this.edgeRow(a, b, rec.from, rec.to, rec.type, ann.time, annotationPart);
+      return;
+    }
+    const name = tableOfVertexType(rec.type);
+    let flags = 0;
+    if (name === 'artifacts' && this.dropSubtypes?.has(ann.subtype ?? '')) {
+      flags |= Flag.droppedSubtype;
+      this.vertexFlags.set(a, this.vertexFlags.get(a) | Flag.droppedSubtype);
+    }
+    const table = this.tables[name];
+    const body = `${csvField(this.prefix + rec.id)},${csvField(rec.type)}${table.annotationFields(ann)}`;
+    table.rows++;
+    table.file.writeRecord(table.columns.keys.length, a, -1, flags, body);
+  }
+
+  /** Writes out full buffers; call between input chunks. */
+  async flushIfFull(): Promise<void> {
+    for (const t of TABLES) if (this.tables[t].file.full) await this.tables[t].file.flush();
+  }
+
+  async close(): Promise<SpoolResult> {
+    for (const t of TABLES) await this.tables[t].file.close();
+    const columns = {} as Record<TableName, string[]>;
+    const rows = {} as Record<TableName, number>;
+    for (const t of TABLES) {
+      columns[t] = this.tables[t].columns.keys;
+      rows[t] = this.tables[t].rows;
+    }
+    return { columns, rows, spools: this.spools, vertexFlags: this.vertexFlags };
+  }
+
+  /** Closes the files after a failure (the spool directory is removed by the run). */
+  async abort(): Promise<void> {
+    for (const t of TABLES) await this.tables[t]?.file.discard();
+  }
+}
+
+/** Indices for a record's vertices, assigned in first-sight order: from, then to; or the id. */
+export function recordIndices(rec: ProvRecord, ids: IdIndex): [number, number] {
+  return isEdge(rec) ? [ids.indexOf(rec.from), ids.indexOf(rec.to)] : [ids.indexOf(rec.id), -1];
+}
