@@ -23,6 +23,9 @@ const UNKNOWN = -1;
 const NO_LINK = -2147483648;
 
 const Kind = { none: 0, process: 1, artifact: 2, other: 3 } as const;
+const KIND_MASK = 3;
+const PROBE = 4;
+const TOUCHED_BY_NON_PROBE = 8;
 
 interface SocketState {
   netns: number;
@@ -51,25 +54,24 @@ function earlier(a: string, b: string): boolean {
 }
 
 export class AutoAttributor implements Attributor {
+  /** Per vertex: its Kind in the low bits, plus PROBE (process) and TOUCHED_BY_NON_PROBE (artifact). */
   private readonly kind = new IntColumn(Kind.none);
   private readonly procNetns = new IntColumn(UNKNOWN);
-  private readonly procPid = new IntColumn(UNKNOWN);
   private readonly procMntns = new Map<number, string>();
   private readonly procPidns = new Map<number, string>();
-  private readonly probe = new IntColumn(0);
   /** Artifact → first linked group: a netns (encoded < 0) or, for processes of unknown netns, the process. */
   private readonly artLink = new IntColumn(NO_LINK);
-  private readonly artMoreLinks = new Map<number, Set<number>>();
+  private readonly artMoreLinks = new IntLists();
   /** Artifact touched by a process that is not a probe. */
-  private readonly artNonProbe = new IntColumn(0);
   private readonly artTgid = new IntColumn(UNKNOWN);
-  private readonly artSocketNetns = new IntColumn(UNKNOWN);
   private readonly sockets = new Map<number, SocketState>();
   private readonly netnsIds = new Map<string, number>();
   private readonly netns: NetnsEvidence[] = [];
   /** Process-tree edges as (child, parent) pairs. */
   private readonly treeEdges: number[] = [];
-  private readonly pidToProcesses = new Map<number, number[]>();
+  /** pid → its newest process vertex; older vertices with the same pid chain through samePidBefore. */
+  private readonly pidHead = new Map<number, number>();
+  private readonly samePidBefore = new IntColumn(-1);
   private readonly stems: string[];
   private readonly probeCommands: Set<string>;
   private readonly probeExecutables: Set<string>;
@@ -118,16 +120,18 @@ export class AutoAttributor implements Attributor {
     this.kind.set(v, Kind.process);
     const pid = Number(ann.pid);
     if (Number.isInteger(pid)) {
-      this.procPid.set(v, pid);
-      const list = this.pidToProcesses.get(pid);
-      if (list) list.push(v);
-      else this.pidToProcesses.set(pid, [v]);
+      const newest = this.pidHead.get(pid);
+      if (newest !== undefined) this.samePidBefore.set(v, newest);
+      this.pidHead.set(pid, v);
     }
-    if (this.isProbe(ann)) this.probe.set(v, 1);
-    const mnt = ann['mount namespace'];
-    if (knownNs(mnt)) this.procMntns.set(v, mnt!);
-    const pidns = ann['pid namespace'];
-    if (knownNs(pidns)) this.procPidns.set(v, pidns!);
+    if (this.isProbe(ann)) this.kind.set(v, Kind.process | PROBE);
+    // Only an ns-map keyed by mount/pid namespace needs these: don't keep them per process otherwise.
+    if (this.nsMapByOther.size > 0) {
+      const mnt = ann['mount namespace'];
+      if (knownNs(mnt)) this.procMntns.set(v, mnt!);
+      const pidns = ann['pid namespace'];
+      if (knownNs(pidns)) this.procPidns.set(v, pidns!);
+    }
     const inode = ann['net namespace'];
     if (!knownNs(inode)) return;
     const id = this.netnsId(inode!);
@@ -150,7 +154,7 @@ export class AutoAttributor implements Attributor {
   }
 
   artifact(v: number, ann: Annotations): void {
-    this.kind.set(v, Kind.artifact);
+    this.kind.set(v, (this.kind.get(v) & ~KIND_MASK) | Kind.artifact); // keep flags an earlier edge set
     const tgid = ann.tgid;
     if (tgid !== undefined) {
       const n = Number(tgid);
@@ -159,7 +163,6 @@ export class AutoAttributor implements Attributor {
     if (ann.subtype !== 'network socket') return;
     const inode = ann['net namespace'];
     const netns = knownNs(inode) ? this.netnsId(inode!) : UNKNOWN;
-    if (netns !== UNKNOWN) this.artSocketNetns.set(v, netns);
     const socket: SocketState = {
       netns,
       localAddress: normalizeAddress(ann['local address'] ?? ''),
@@ -205,8 +208,8 @@ export class AutoAttributor implements Attributor {
       return;
     } else {
       // Unknown edge types: link by what the endpoints turned out to be, when already seen.
-      const kf = this.kind.get(from);
-      const kt = this.kind.get(to);
+      const kf = this.kind.get(from) & KIND_MASK;
+      const kt = this.kind.get(to) & KIND_MASK;
       if (kf === Kind.process && kt === Kind.artifact) [processV, artifactV] = [from, to];
       else if (kf === Kind.artifact && kt === Kind.process) [processV, artifactV] = [to, from];
       else return;
@@ -215,12 +218,8 @@ export class AutoAttributor implements Attributor {
     const group = netns !== UNKNOWN ? -1 - netns : processV;
     const first = this.artLink.get(artifactV);
     if (first === NO_LINK) this.artLink.set(artifactV, group);
-    else if (first !== group) {
-      const more = this.artMoreLinks.get(artifactV);
-      if (more) more.add(group);
-      else this.artMoreLinks.set(artifactV, new Set([group]));
-    }
-    if (this.probe.get(processV) === 0) this.artNonProbe.set(artifactV, 1);
+    else if (first !== group) this.artMoreLinks.addUnique(artifactV, group);
+    if ((this.kind.get(processV) & PROBE) === 0) this.kind.set(artifactV, this.kind.get(artifactV) | TOUCHED_BY_NON_PROBE);
 
     const op = ann.operation;
     if (op !== 'accept' && op !== 'connect') return;
@@ -244,7 +243,7 @@ export class AutoAttributor implements Attributor {
     const processResult = this.resolveProcesses(netnsResults);
     const artifactResult = this.resolveArtifacts(netnsResults, processResult);
     const resultOf = (v: number): AttributionResult | undefined => {
-      const k = this.kind.get(v);
+      const k = this.kind.get(v) & KIND_MASK;
       if (k === Kind.process) return processResult.get(v) ?? UNATTRIBUTED;
       if (k === Kind.artifact) return artifactResult.get(v) ?? UNATTRIBUTED;
       return UNATTRIBUTED;
@@ -255,7 +254,11 @@ export class AutoAttributor implements Attributor {
     });
     return {
       resultOf,
-      isProbeOnly: (v) => (this.kind.get(v) === Kind.process ? this.probe.get(v) === 1 : this.kind.get(v) === Kind.artifact && this.artLink.get(v) !== NO_LINK && this.artNonProbe.get(v) === 0),
+      isProbeOnly: (v) => {
+        const k = this.kind.get(v);
+        if ((k & KIND_MASK) === Kind.process) return (k & PROBE) !== 0;
+        return (k & KIND_MASK) === Kind.artifact && this.artLink.get(v) !== NO_LINK && (k & TOUCHED_BY_NON_PROBE) === 0;
+      },
       netns,
       flows: this.flows(artifactResult),
       notes: [...this.model.notes, ...this.unmatchedNsMapNotes()],
@@ -277,7 +280,7 @@ export class AutoAttributor implements Attributor {
     const out = new ResultColumn();
     const unknown: number[] = [];
     for (let v = 0; v < this.kind.length; v++) {
-      if (this.kind.get(v) !== Kind.process) continue;
+      if ((this.kind.get(v) & KIND_MASK) !== Kind.process) continue;
       const netns = this.procNetns.get(v);
       if (netns !== UNKNOWN) out.set(v, netnsResults[netns]!);
       else unknown.push(v);
@@ -408,8 +411,8 @@ export class AutoAttributor implements Attributor {
     const once = (key: string, make: () => AttributionResult): AttributionResult => derived.get(key) ?? derived.set(key, make()).get(key)!;
     const groupResult = (g: number): AttributionResult => (g < 0 ? netnsResults[-1 - g]! : (processResult.get(g) ?? UNATTRIBUTED));
     for (let v = 0; v < this.kind.length; v++) {
-      if (this.kind.get(v) !== Kind.artifact) continue;
-      const socketNetns = this.artSocketNetns.get(v);
+      if ((this.kind.get(v) & KIND_MASK) !== Kind.artifact) continue;
+      const socketNetns = this.sockets.get(v)?.netns ?? UNKNOWN;
       if (socketNetns !== UNKNOWN) {
         const base = netnsResults[socketNetns]!;
         if (base.svc || base.candidates) {
@@ -420,11 +423,11 @@ export class AutoAttributor implements Attributor {
       const groups = new Set<number>();
       const first = this.artLink.get(v);
       if (first !== NO_LINK) groups.add(first);
-      for (const g of this.artMoreLinks.get(v) ?? []) groups.add(g);
+      this.artMoreLinks.forEach(v, (g) => groups.add(g));
       const tgid = this.artTgid.get(v);
       const viaTgid = new Set<number>();
       if (tgid !== UNKNOWN) {
-        for (const p of this.pidToProcesses.get(tgid) ?? []) {
+        for (let p = this.pidHead.get(tgid) ?? -1; p !== -1; p = this.samePidBefore.get(p)) {
           const n = this.procNetns.get(p);
           const g = n !== UNKNOWN ? -1 - n : p;
           viaTgid.add(g);
@@ -441,7 +444,7 @@ export class AutoAttributor implements Attributor {
       if (distinctSvc.size === 1) {
         const r = attributed[0]!;
         const g = results.get(r)!;
-        const linkedByEdge = first === g || this.artMoreLinks.get(v)?.has(g) === true;
+        const linkedByEdge = first === g || this.artMoreLinks.has(v, g);
         out.set(v, derive(r, linkedByEdge || !viaTgid.has(g) ? 'used or written by its processes' : 'memory/pipe of its processes (tgid)'));
         continue;
       }
@@ -537,6 +540,39 @@ export class AutoAttributor implements Attributor {
 }
 
 const CONFLICT = -9;
+
+/** Vertex → a short list of ints, as linked lists in typed arrays (a Set per vertex costs ~10x more). */
+class IntLists {
+  private readonly head = new IntColumn(-1);
+  private value = new Int32Array(1024);
+  private next = new Int32Array(1024);
+  private size = 0;
+
+  has(key: number, v: number): boolean {
+    for (let n = this.head.get(key); n !== -1; n = this.next[n]!) if (this.value[n] === v) return true;
+    return false;
+  }
+
+  addUnique(key: number, v: number): void {
+    if (this.has(key, v)) return;
+    if (this.size === this.value.length) {
+      const value = new Int32Array(this.size * 2);
+      value.set(this.value);
+      this.value = value;
+      const next = new Int32Array(this.size * 2);
+      next.set(this.next);
+      this.next = next;
+    }
+    const n = this.size++;
+    this.value[n] = v;
+    this.next[n] = this.head.get(key);
+    this.head.set(key, n);
+  }
+
+  forEach(key: number, fn: (v: number) => void): void {
+    for (let n = this.head.get(key); n !== -1; n = this.next[n]!) fn(this.value[n]!);
+  }
+}
 
 /** Vertex → result, as an index into a list of distinct results (a Map per vertex costs ~10x more). */
 class ResultColumn {
