@@ -1,6 +1,6 @@
 // Pass 2: turns one capture's spools into output rows: index column, the spooled CSV body padded to
 // the final columns, then the attribution columns. No JSON is parsed here.
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
 import { UNATTRIBUTED } from '../attribution/result.js';
 import { IntColumn } from '../provenance/id-index.js';
@@ -9,6 +9,8 @@ import { type BufferedFile, RECORD_HEADER } from '../output/files.js';
 import type { TableName } from './tables.js';
 
 /** Why a row was left out, for the summary; undefined keeps it. */
+const READ_BLOCK = 1 << 20;
+
 export type DropReason = 'unmatched' | 'unattributed' | 'k8s-namespace' | 'exclude-probes' | 'drop-subtypes' | 'time-window' | 'endpoint-removed';
 
 export interface RowPolicy {
@@ -154,19 +156,34 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
     out.writeBuffer(tail);
   };
 
-  let carry: Buffer | undefined;
-  for await (const chunk of createReadStream(input.spool, { highWaterMark: 1 << 20 })) {
-    const data = carry ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-    let pos = 0;
-    while (pos + RECORD_HEADER <= data.length) {
-      const length = data.readInt32LE(pos + 16);
-      const bodyStart = pos + RECORD_HEADER;
-      if (bodyStart + length > data.length) break;
-      emit(data.readInt32LE(pos), data.readInt32LE(pos + 4), data.readInt32LE(pos + 8), data.readInt32LE(pos + 12), data, bodyStart, bodyStart + length);
-      pos = bodyStart + length;
+  // One reusable read buffer; an incomplete record at its end moves to the front for the next read.
+  const handle = await open(input.spool, 'r');
+  try {
+    let data = Buffer.allocUnsafe(READ_BLOCK);
+    let filled = 0;
+    for (;;) {
+      if (filled === data.length) {
+        const bigger = Buffer.allocUnsafe(data.length * 2); // one record larger than the buffer
+        data.copy(bigger, 0, 0, filled);
+        data = bigger;
+      }
+      const { bytesRead } = await handle.read(data, filled, data.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      let pos = 0;
+      while (pos + RECORD_HEADER <= filled) {
+        const length = data.readInt32LE(pos + 16);
+        const bodyStart = pos + RECORD_HEADER;
+        if (bodyStart + length > filled) break;
+        emit(data.readInt32LE(pos), data.readInt32LE(pos + 4), data.readInt32LE(pos + 8), data.readInt32LE(pos + 12), data, bodyStart, bodyStart + length);
+        pos = bodyStart + length;
+      }
+      data.copyWithin(0, pos, filled);
+      filled -= pos;
+      if (out.full) await out.flush();
     }
-    carry = pos < data.length ? Buffer.from(data.subarray(pos)) : undefined;
-    if (out.full) await out.flush();
+  } finally {
+    await handle.close();
   }
   return stats;
 }

@@ -42,6 +42,9 @@ export interface ReadResult {
   truncated: Truncation | null;
 }
 
+/** Bytes decoded to one string at a time (V8 puts strings over ~128 KiB in the old generation). */
+const DECODE_SLICE = 64 * 1024;
+
 /** Sentinel that flushes a stream-chain pipeline (stream-chain's `none`). */
 const FLUSH = Symbol.for('object-stream.none');
 
@@ -65,19 +68,31 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
    */
   async function nextText(): Promise<string | undefined> {
     if (ended) return undefined;
-    try {
-      const next = await chunks.next();
-      if (next.done) return finish();
-      return decoder.write(next.value);
-    } catch (err) {
-      if (err instanceof TruncatedGzipError) {
-        gzipCut = err.message;
-        return finish();
+    if (pending === undefined) {
+      try {
+        const next = await chunks.next();
+        if (next.done) return finish();
+        pending = next.value;
+        offset = 0;
+      } catch (err) {
+        if (err instanceof TruncatedGzipError) {
+          gzipCut = err.message;
+          return finish();
+        }
+        if (err instanceof InputError && !err.message.startsWith(input.name)) throw new InputError(`${input.name}: ${err.message}`);
+        throw err;
       }
-      if (err instanceof InputError && !err.message.startsWith(input.name)) throw new InputError(`${input.name}: ${err.message}`);
-      throw err;
     }
+    // Decoded a slice at a time: strings under V8's large-object size die young, instead of
+    // piling up in the old generation (which is what made peak memory grow with the capture).
+    const end = Math.min(offset + DECODE_SLICE, pending.length);
+    const text = decoder.write(offset === 0 && end === pending.length ? pending : pending.subarray(offset, end));
+    offset = end;
+    if (offset >= pending.length) pending = undefined;
+    return text;
   }
+  let pending: Buffer | undefined;
+  let offset = 0;
 
   // Read until the first non-blank line: it decides the layout.
   let text = '';
