@@ -64,6 +64,51 @@ console.log(`Top ${top} functions by self time:`);
     console.log(`${String(i + 1).padStart(3)}. ${pct(us)} ${ms(us)}  ${name}  ${where}`);
   });
 
+// Where the time goes, by the nearest frame of the project's own code (dist/<dir>/<file>):
+// node internals (Buffer writes, RegExp, decoding) are charged to the project function calling them.
+const BUCKETS = [
+  [/dist\/pipeline\/write\.js/, 'pass 2: spool → CSV rows (pipeline/write.js)'],
+  [/dist\/attribution\//, 'attribution (attribution/*)'],
+  [/dist\/provenance\/id-index\.js/, 'vertex ids (provenance/id-index.js)'],
+  [/dist\/provenance\/flat-edge\.js/, 'edge fast scan (provenance/flat-edge.js)'],
+  [/dist\/output\/csv\.js|dist\/pipeline\/tables\.js/, 'CSV fields/columns, pass 1 (csv.js, tables.js)'],
+  [/dist\/pipeline\/(scan|spool)\.js/, 'row building, pass 1 (pipeline/scan.js, spool.js)'],
+  [/dist\/provenance\/reader\.js/, 'line split + JSON.parse (provenance/reader.js)'],
+  [/dist\/provenance\/(input|records)\.js/, 'input read, sha256, record check (input.js, records.js)'],
+  [/dist\//, 'other project code'],
+];
+const bucketOf = (id) => {
+  const leaf = byId.get(id).callFrame;
+  if (leaf.functionName === '(garbage collector)') return 'garbage collector';
+  if (leaf.functionName === '(idle)') return 'idle (waiting for I/O)';
+  if (leaf.functionName === '(program)') return '(program: native, unattributed)';
+  for (let n = id; n !== undefined; n = parent.get(n)) {
+    const url = byId.get(n).callFrame.url;
+    if (/string_decoder/.test(url)) return 'input decode (StringDecoder)';
+    if (/dist\/output\/files\.js/.test(url)) {
+      // Buffer encoding/copies behind BufferedFile: pass 2 when called from pipeline/write.js.
+      for (let m = n; m !== undefined; m = parent.get(m)) if (/dist\/pipeline\/write\.js/.test(byId.get(m).callFrame.url)) return 'pass 2: output encoding + writes (output/files.js)';
+      return 'pass 1: spool encoding + writes (output/files.js)';
+    }
+    for (const [re, name] of BUCKETS) if (re.test(url)) return name;
+  }
+  for (let n = id; n !== undefined; n = parent.get(n)) {
+    const { url, functionName } = byId.get(n).callFrame;
+    if (/string_decoder/.test(url)) return 'input decode (StringDecoder)';
+    if (/crypto/.test(url)) return 'input read, sha256, record check (input.js, records.js)';
+    if (/modules|compile/i.test(url + functionName)) return 'startup (module loading)';
+    if (/internal\/fs/.test(url)) return 'fs streams/handles (node internals)';
+  }
+  return 'other (node internals)';
+};
+const buckets = new Map();
+for (const [id, us] of selfUs) {
+  const b = bucketOf(id);
+  buckets.set(b, (buckets.get(b) ?? 0) + us);
+}
+console.log('\nBy area (nearest project frame on the stack):');
+for (const [b, us] of [...buckets].sort((x, y) => y[1] - x[1])) console.log(`  ${pct(us)} ${ms(us)}  ${b}`);
+
 // Inclusive time: a sample counts for a name when that name is anywhere on its stack.
 const inclusive = new Map(phases.map((p) => [p, 0]));
 const stackNames = (id) => {

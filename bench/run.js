@@ -8,6 +8,9 @@
 //   node bench/run.js --no-results      # do not append to bench/results.md
 //   node bench/run.js --no-wait-idle    # start runs even while other processes keep the CPUs busy
 //   node bench/run.js --retries 0       # never repeat a run disturbed by other processes (default 2)
+//   node bench/run.js --ref HEAD        # benchmark a clean build of a commit (git archive + tsc in
+//                                       # os.tmpdir()), not the shared working tree's dist/
+//   node bench/run.js --repeat 3        # 3 interleaved rounds: fastest time, highest peak RSS per run
 //
 // For each size, in this order and each in its own child process (one run each):
 //   baseline      bench/baseline.js: read + split lines + JSON.parse, nothing else
@@ -26,13 +29,15 @@
 // code. The exit code is non-zero only when the benchmark itself cannot run (no corpus, no build,
 // a run that crashed).
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { CORPUS_DIR, DEFAULT_SOURCE, REPO_ROOT, generate, parseSize, sizeLabel } from './generate.js';
 
-const BIN = join(REPO_ROOT, 'bin', 'clarion-enrich.js');
+/** The tool under test: the working tree's build, or a clean build of --ref (see buildRef). */
+let BIN = join(REPO_ROOT, 'bin', 'clarion-enrich.js');
+let TOOL_ROOT = REPO_ROOT;
 const BASELINE = join(REPO_ROOT, 'bench', 'baseline.js');
 const SERVICES = join(CORPUS_DIR, 'kubectl_svc.json');
 const RESULTS = join(REPO_ROOT, 'bench', 'results.md');
@@ -50,7 +55,7 @@ const TARGETS = {
 };
 
 function parseArgs(argv) {
-  const opts = { sizes: ['100MB', '1GB'], results: true, waitIdle: true, retries: 2 };
+  const opts = { sizes: ['100MB', '1GB'], results: true, waitIdle: true, retries: 2, repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.sizes = ['100MB'];
@@ -59,8 +64,11 @@ function parseArgs(argv) {
     else if (a === '--no-results') opts.results = false;
     else if (a === '--no-wait-idle') opts.waitIdle = false;
     else if (a === '--retries') opts.retries = Number(argv[++i]);
+    else if (a === '--ref') opts.ref = argv[++i];
+    else if (a === '--repeat') opts.repeat = Math.max(1, Number(argv[++i]) || 1);
+    else if (a.startsWith('--ref=')) opts.ref = a.slice(6);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/run.js [--sizes 100MB,1GB] [--quick] [--no-results] [--no-wait-idle] [--retries N]');
+      console.log('usage: node bench/run.js [--sizes 100MB,1GB] [--quick] [--no-results] [--no-wait-idle] [--retries N] [--ref <commit>] [--repeat N]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument ${a}`);
@@ -76,6 +84,37 @@ function fail(message) {
   process.exit(1);
 }
 
+/**
+ * A clean build of one commit, so a benchmark is not at the mercy of edits and rebuilds of the shared
+ * working tree: `git archive` into os.tmpdir(), node_modules linked from the repo, tsc. Kept for reuse.
+ */
+function buildRef(ref) {
+  let sha;
+  try {
+    sha = execFileSync('git', ['rev-parse', '--short', `${ref}^{commit}`], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    fail(`--ref ${ref}: not a commit in ${REPO_ROOT}`);
+  }
+  const dir = join(os.tmpdir(), `clarion-bench-build-${sha}`);
+  if (!existsSync(join(dir, 'dist', 'cli.js'))) {
+    console.log(`building ${sha} in ${dir} ...`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const tar = execFileSync('git', ['archive', '--format=tar', sha], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
+    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    try {
+      execFileSync(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      fail(`--ref ${ref}: build of ${sha} failed:\n${tail(String(err.stdout ?? ''), 20)}`);
+    }
+  }
+  BIN = join(dir, 'bin', 'clarion-enrich.js');
+  TOOL_ROOT = dir;
+  return sha;
+}
+
 function checkSetup() {
   if (!existsSync(CORPUS_DIR) || !existsSync(DEFAULT_SOURCE) || !existsSync(SERVICES)) {
     fail(
@@ -83,7 +122,7 @@ function checkSetup() {
         '  (the benchmark reads ../shared/corpus/coral relative to the repository root; see /work/shared/corpus/README.md)',
     );
   }
-  if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js'))) fail('dist/cli.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
+  if (!existsSync(join(TOOL_ROOT, 'dist', 'cli.js'))) fail('dist/cli.js is missing: run `npm run build` (or `npm run bench`, which builds first)');
 }
 
 /** System-wide CPU counters (Linux /proc/stat): busy and total jiffies over all cores. */
@@ -165,7 +204,7 @@ function runChild(args) {
 /** Whether the build has a `preprocess` command (commander prints the program help for unknown ones). */
 function preprocessAvailable() {
   try {
-    const help = execFileSync(process.execPath, [BIN, 'preprocess', '--help'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const help = execFileSync(process.execPath, [BIN, 'preprocess', '--help'], { cwd: TOOL_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return /Usage: clarion-enrich preprocess/.test(help);
   } catch {
     return false;
@@ -245,14 +284,16 @@ const wallMbps = (r) => r.bytes / 1e6 / r.wallSeconds;
 const fmt = (x, d = 1) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
 const fmtInt = (x) => (x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
 
-function machineInfo() {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'package.json'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    if (dirty) commit += ' (+ uncommitted changes in src/bin)';
-  } catch {
-    /* not a git checkout */
+function machineInfo(refSha) {
+  let commit = refSha ? `${refSha} (clean build via --ref)` : 'unknown';
+  if (!refSha) {
+    try {
+      commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'package.json'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+      if (dirty) commit += ' (+ uncommitted changes in src/bin)';
+    } catch {
+      /* not a git checkout */
+    }
   }
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -307,6 +348,34 @@ function textTable(rows) {
 
 function markdownTable(rows) {
   return [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** Throughput vs baseline and preprocess vs add-services per size; peak RSS growth between the smallest and largest size. */
+function ratioLines(results) {
+  const find = (s, name) => s?.runs.find((r) => r.name === name && r.status === 'ok');
+  const lines = [];
+  for (const s of results) {
+    const b = find(s, 'baseline');
+    const a = find(s, 'add-services');
+    const p = find(s, 'preprocess');
+    const parts = [];
+    if (b && a) parts.push(`add-services/baseline ${(mbps(a) / mbps(b)).toFixed(2)}×`);
+    if (b && p) parts.push(`preprocess/baseline ${(mbps(p) / mbps(b)).toFixed(2)}×`);
+    if (a && p) parts.push(`preprocess/add-services ${(mbps(p) / mbps(a)).toFixed(2)}×`);
+    if (parts.length) lines.push(`${s.label} throughput: ${parts.join(', ')}`);
+  }
+  if (results.length > 1) {
+    const lo = results[0];
+    const hi = results[results.length - 1];
+    const parts = [];
+    for (const name of ['baseline', 'add-services', 'preprocess']) {
+      const l = find(lo, name);
+      const h = find(hi, name);
+      if (l && h) parts.push(`${name} ${(h.peakRssBytes / l.peakRssBytes).toFixed(2)}×`);
+    }
+    if (parts.length) lines.push(`peak RSS ${hi.label}/${lo.label}: ${parts.join(', ')}`);
+  }
+  return lines;
 }
 
 function evaluateTargets(results) {
@@ -365,8 +434,9 @@ function evaluateTargets(results) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  const refSha = opts.ref ? buildRef(opts.ref) : undefined;
   checkSetup();
-  const machine = machineInfo();
+  const machine = machineInfo(refSha);
   console.log(`clarion-enrich benchmark: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, Node ${machine.node}, commit ${machine.commit}`);
 
   const sizes = opts.sizes.map((s) => ({ label: sizeLabel(parseSize(s)), bytes: parseSize(s) })).sort((a, b) => a.bytes - b.bytes);
@@ -378,7 +448,6 @@ async function main() {
     await warmPageCache(gen.path);
     const runs = [];
     const report = (r) => {
-      runs.push(r);
       if (r.status === 'ok') {
         const other = r.otherCores === undefined ? '' : `, other load ${r.otherCores.toFixed(2)} cores${r.otherCores > CONTENDED ? ' (contended!)' : ''}`;
         console.log(`  ${r.name.padEnd(13)} ${fmt(mbps(r)).padStart(7)} MB/s  ${fmt(r.peakRssBytes / MiB, 0).padStart(5)} MiB  ${fmt(r.seconds, 2)} s (wall ${fmt(r.wallSeconds, 2)} s, CPU ${fmt(r.cpuSeconds, 2)} s${other})`);
@@ -394,12 +463,33 @@ async function main() {
         console.log(`  (${r.name}: other processes used ${r.otherCores.toFixed(2)} cores during the run: measuring again)`);
       }
     };
-    report(await measure(() => runBaseline(gen.path)));
-    report(await measure(() => runTool('add-services', (out) => ['add-services', gen.path, SERVICES, '-o', out, '--json', '--no-progress'])));
-    // Checked each time: the command is being written while this benchmark exists.
-    if (preprocessAvailable()) report(await measure(() => runTool('preprocess', (out) => ['preprocess', gen.path, '--services', SERVICES, '-o', out, '--json', '--no-progress'])));
-    else report({ name: 'preprocess', status: 'n/a', detail: 'no `preprocess` command in this build (dist/)' });
-    for (const r of runs) if (r.status === 'failed') crashed = true;
+    // --repeat N: N interleaved rounds; each run keeps its fastest round, and its highest peak RSS.
+    const rounds = [];
+    for (let round = 1; round <= opts.repeat; round++) {
+      if (opts.repeat > 1) console.log(`  round ${round} of ${opts.repeat}`);
+      const got = [];
+      const take = (r) => {
+        report(r);
+        got.push(r);
+      };
+      take(await measure(() => runBaseline(gen.path)));
+      take(await measure(() => runTool('add-services', (out) => ['add-services', gen.path, SERVICES, '-o', out, '--json', '--no-progress'])));
+      // Checked each time: the command is being written while this benchmark exists.
+      if (preprocessAvailable()) take(await measure(() => runTool('preprocess', (out) => ['preprocess', gen.path, '--services', SERVICES, '-o', out, '--json', '--no-progress'])));
+      else take({ name: 'preprocess', status: 'n/a', detail: 'no `preprocess` command in this build (dist/)' });
+      rounds.push(got);
+    }
+    for (const name of ['baseline', 'add-services', 'preprocess']) {
+      const all = rounds.map((g) => g.find((r) => r.name === name)).filter(Boolean);
+      const ok = all.filter((r) => r.status === 'ok');
+      if (ok.length === 0) {
+        runs.push(all.find((r) => r.status === 'failed') ?? all[0]);
+        continue;
+      }
+      const best = ok.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      runs.push({ ...best, peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)), rounds: ok.length, failedRounds: all.length - ok.length });
+    }
+    for (const r of runs) if (r.status === 'failed' || r.failedRounds > 0) crashed = true;
     for (const r of runs) if (r.status === 'ok' && r.bytes !== gen.bytes) console.log(`  warning: ${r.name} read ${r.bytes} bytes, the capture has ${gen.bytes}`);
     for (const r of runs) if (r.status === 'ok' && r.records !== gen.records) console.log(`  warning: ${r.name} saw ${r.records} records, the capture has ${gen.records}`);
     results.push({ label: size.label, capture: gen, runs });
@@ -407,8 +497,10 @@ async function main() {
 
   const rows = tableRows(results);
   const targets = evaluateTargets(results);
+  const ratios = ratioLines(results);
   console.log(`\n${textTable(rows)}\n`);
   console.log(NOTE);
+  if (ratios.length) console.log(`\nRatios:\n${ratios.map((l) => `  ${l}`).join('\n')}`);
   const contended = results.flatMap((s) => s.runs.filter((r) => r.otherCores > CONTENDED).map((r) => `${s.label} ${r.name}`));
   if (contended.length) console.log(`\nWARNING: other processes used > ${CONTENDED} cores during: ${contended.join(', ')}. Those timings are not trustworthy; re-run on a quiet machine.`);
   console.log('\nTargets (issue #6):');
@@ -420,10 +512,12 @@ async function main() {
       '',
       `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory} RAM, ${machine.platform}`,
       `- Node ${machine.node}, commit ${machine.commit}`,
+      ...(opts.repeat > 1 ? [`- ${opts.repeat} interleaved rounds: each run's fastest round, and its highest peak RSS`] : []),
       ...results.map((s) => `- ${s.label} capture: ${(s.capture.bytes / 1e6).toFixed(1)} MB, ${s.capture.records.toLocaleString('en-US')} records (${s.capture.repetitions} × corpus)`),
       '',
       markdownTable(rows),
       '',
+      ...(ratios.length ? [...ratios.map((l) => `- ${l}`), ''] : []),
       ...(results.some((s) => s.runs.some((r) => r.otherCores > CONTENDED)) ? ['(!) other processes kept more than a quarter of a core busy during this run: its timing is not trustworthy.', ''] : []),
       ...targets.map((t) => `- **${t.result}** ${t.target}: ${t.detail}`),
       '',
