@@ -8,12 +8,14 @@ import { registerPreprocess } from './commands/preprocess.js';
 export function buildProgram(): Command {
   const program = new Command('clarion-enrich')
     .description(
-      'Attribute SPADE/CLARION provenance (Linux Audit with namespaces) to Kubernetes services\n' +
-        'and write CORAL-compatible CSV for notebooks and CI pipelines.',
+      'Attribute SPADE/CLARION provenance (Linux Audit with namespaces) to Kubernetes services and write\n' +
+        'CORAL-compatible CSV for notebooks and CI pipelines.',
     )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    // Wide enough for the hand-laid-out descriptions; commander would re-wrap them at 80.
+    .configureHelp({ helpWidth: 110 })
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerAddServices(program);
   registerPreprocess(program);

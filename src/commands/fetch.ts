@@ -16,6 +16,7 @@ interface FetchCommandOptions extends ClusterOptionValues {
 export function registerFetch(program: Command): void {
   const cmd = program
     .command('fetch')
+    .summary('snapshot Services, Pods and EndpointSlices from the cluster as a kubectl-style List')
     .description(
       'Read Services, Pods and EndpointSlices from a live cluster and write them as one\n' +
         'JSON List, byte-compatible with `kubectl get svc,pods,endpointslices -o json`.',
