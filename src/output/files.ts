@@ -1,6 +1,6 @@
 // Output files that appear whole or not at all: written to a temp name beside the target, renamed on commit.
-import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 const BLOCK = 1 << 20;
 const MAX_IN_FLIGHT = 8 * BLOCK;
@@ -150,6 +150,34 @@ export class BufferedFile {
   }
 }
 
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdir spins forever on some paths (under /proc it
+ * keeps retrying); this fails with the first real error instead.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      if ((await stat(at)).isDirectory()) break;
+      throw Object.assign(new Error(`${at} is not a directory`), { code: 'ENOTDIR' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      missing.push(at);
+      const parent = dirname(at);
+      if (parent === at) break;
+      at = parent;
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** A file that exists under its real name only after commit(). */
 export class AtomicFile {
   private constructor(
@@ -158,7 +186,7 @@ export class AtomicFile {
   ) {}
 
   static async create(target: string): Promise<AtomicFile> {
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDir(dirname(target));
     const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
     return new AtomicFile(target, await BufferedFile.create(temp));
   }

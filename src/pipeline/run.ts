@@ -2,7 +2,7 @@
 // write the rows (pass 2) into files that appear only when everything succeeded.
 // With --jobs N, captures are scanned and written in worker threads; the output is the same bytes.
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { NsMapEntry } from '../attribution/ns-map.js';
@@ -10,7 +10,7 @@ import type { FlowRow, NetnsReport } from '../attribution/result.js';
 import { CliError, InputError, UsageError } from '../errors.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
 import { csvLine, csvTable } from '../output/csv.js';
-import { AtomicFile, type BufferedFile } from '../output/files.js';
+import { AtomicFile, type BufferedFile, ensureDir } from '../output/files.js';
 import { CaptureJob, type CaptureJobInit, type CaptureScan, type CaptureWritePlan, type CaptureWriteStats, type MatchMode, type PolicySpec } from './capture-job.js';
 import type { RecordFilters } from './scan.js';
 import { EDGE_ATTRIBUTION_COLUMNS, KEY_COLUMNS, type OutputNames, TABLES, type TableName, VERTEX_ATTRIBUTION_COLUMNS, mergeColumns } from './tables.js';
@@ -153,9 +153,10 @@ async function appendFile(out: BufferedFile, path: string): Promise<void> {
 
 export async function runDataset(options: DatasetOptions): Promise<DatasetResult> {
   try {
-    await mkdir(options.outDir, { recursive: true });
+    await ensureDir(options.outDir);
   } catch (err) {
-    throw new UsageError(`--out-dir ${options.outDir}: cannot create the directory (${(err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file is in the way' : (err as Error).message})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--out-dir ${options.outDir}: cannot create the directory (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? (err as Error).message)})`);
   }
   const spoolDir = await mkdtemp(join(options.outDir, '.clarion-enrich-'));
   const multi = options.captures.length > 1;
