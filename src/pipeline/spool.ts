@@ -50,9 +50,11 @@ class TableSpool {
         cachedKeys[i] = kept;
         cachedColumns[i] = col;
       }
-      scratch[col] = values[i];
+      // Fast-path values hold no quote or line break (those need escapes), so only a comma needs quoting.
+      const v = values[i]!;
+      scratch[col] = v.indexOf(',') === -1 ? v : csvField(v);
     }
-    return this.drainScratch();
+    return this.drainScratch(false);
   }
 
   private readonly cachedKeys: string[] = [];
@@ -62,11 +64,11 @@ class TableSpool {
   annotationFields(ann: Record<string, string>): string {
     const scratch = this.scratch;
     for (const key in ann) scratch[this.columns.indexOf(key)] = ann[key];
-    return this.drainScratch();
+    return this.drainScratch(true);
   }
 
-  /** Emits the scratch row as CSV fields and clears it for the next record. */
-  private drainScratch(): string {
+  /** Emits the scratch row as CSV fields (quoting them unless already quoted) and clears it. */
+  private drainScratch(quote: boolean): string {
     const scratch = this.scratch;
     const count = this.columns.keys.length;
     let out = '';
@@ -74,7 +76,7 @@ class TableSpool {
       const v = scratch[i];
       if (v === undefined) out += ',';
       else {
-        out += `,${csvField(v)}`;
+        out += `,${quote ? csvField(v) : v}`;
         scratch[i] = undefined;
       }
     }

@@ -23,10 +23,21 @@ const TO = '","to":"';
 const TYPE = '","type":"';
 /** What JSON strings cannot hold raw, or would need decoding. */
 const NEEDS_JSON_PARSE = /[\\\u0000-\u001f]/;
+/** Control characters other than the line feed that separates lines. */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f]/;
 
-/** Fills `out` and returns true when `line` is exactly such an edge; false means "use JSON.parse". */
-export function scanFlatEdge(line: string, out: FlatEdge): boolean {
-  if (!line.startsWith(HEAD) || NEEDS_JSON_PARSE.test(line)) return false;
+/** True when `text` (a whole chunk) holds no control character: its lines then need only the backslash check. */
+export function freeOfControlCharacters(text: string): boolean {
+  return !CONTROL.test(text);
+}
+
+/**
+ * Fills `out` and returns true when `line` is exactly such an edge; false means "use JSON.parse".
+ * `noControl`: the caller already knows the line has no control characters.
+ */
+export function scanFlatEdge(line: string, out: FlatEdge, noControl = false): boolean {
+  if (!line.startsWith(HEAD)) return false;
+  if (noControl ? line.indexOf('\\') !== -1 : NEEDS_JSON_PARSE.test(line)) return false;
   let pos = HEAD.length;
   let n = 0;
   if (line.charCodeAt(pos) === 125 /* } */) pos++;

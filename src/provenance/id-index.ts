@@ -19,6 +19,18 @@ export class IdIndex {
 
   /** Index of `id`, assigning the next free one on first sight. */
   indexOf(id: string): number {
+    // Consecutive edges mostly share their `from` (a process's run of operations).
+    if (id === this.lastId) return this.lastIndex;
+    const idx = this.lookup(id);
+    this.lastId = id;
+    this.lastIndex = idx;
+    return idx;
+  }
+
+  private lastId = '';
+  private lastIndex = -1;
+
+  private lookup(id: string): number {
     if (id.length === 32) {
       const w0 = hexWord(id, 0);
       const w1 = hexWord(id, 8);

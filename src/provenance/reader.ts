@@ -8,7 +8,7 @@ import streamArray from 'stream-json/streamers/stream-array.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
 import { InputError } from '../errors.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
-import { type FlatEdge, newFlatEdge, scanFlatEdge } from './flat-edge.js';
+import { type FlatEdge, freeOfControlCharacters, newFlatEdge, scanFlatEdge } from './flat-edge.js';
 import { type ProvRecord, asProvRecord, explainInvalidRecord } from './records.js';
 
 export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
@@ -196,6 +196,8 @@ class LineModeReader {
   private pendingBad: { line: number; text: string; reason: string } | undefined;
   private lastContentLine = 0;
   private readonly flat: FlatEdge = newFlatEdge();
+  /** The text being split has no control characters (checked once per chunk, not per line). */
+  private noControl = false;
 
   constructor(
     private readonly name: string,
@@ -206,6 +208,7 @@ class LineModeReader {
 
   async push(chunk: string): Promise<void> {
     const text = this.carry.length ? this.carry + chunk : chunk;
+    this.noControl = freeOfControlCharacters(text);
     let start = 0;
     let nl = text.indexOf('\n');
     while (nl !== -1) {
@@ -259,7 +262,7 @@ class LineModeReader {
     }
     s = stripRecordLine(s);
     if (s.length === 0) return;
-    if (this.sink.flatEdge && scanFlatEdge(s, this.flat)) {
+    if (this.sink.flatEdge && scanFlatEdge(s, this.flat, this.noControl)) {
       this.records++;
       this.sink.flatEdge(this.flat, line);
       return;
