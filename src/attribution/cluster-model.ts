@@ -35,12 +35,6 @@ export interface Candidate {
   labels: Record<string, string> | undefined;
 }
 
-export interface ServiceEndpointKey {
-  address: string;
-  port: number;
-  protocol: string;
-}
-
 export interface ClusterModel {
   candidates: Candidate[];
   services: Service[];
