@@ -9,7 +9,6 @@ import type { NsMapEntry } from '../attribution/ns-map.js';
 import type { FlowRow, NetnsReport } from '../attribution/result.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
 import { BufferedFile } from '../output/files.js';
-import type { ReadResult } from '../provenance/reader.js';
 import { addServicesPolicy, preprocessPolicy } from './policy.js';
 import { type RecordFilters, type ScanResult, scanCapture } from './scan.js';
 import { TABLES, type TableName } from './tables.js';
@@ -40,16 +39,9 @@ export interface CaptureJobInit {
   skipInvalid: boolean;
 }
 
-export interface CaptureScan {
+/** What the scan phase reports: plain data (it crosses threads), no spools or attribution state. */
+export interface CaptureScan extends Omit<ScanResult, 'spools' | 'vertexFlags' | 'outcome'> {
   index: number;
-  source: string;
-  sizeBytes: number;
-  sha256: string;
-  gzip: boolean;
-  read: ReadResult;
-  recordsByType: Record<string, number>;
-  columns: Record<TableName, string[]>;
-  rows: Record<TableName, number>;
   netns: NetnsReport[];
   flows: FlowRow[];
   notes: string[];
@@ -104,19 +96,15 @@ export class CaptureJob {
     } finally {
       await rejected?.close();
     }
+    const { spools: _spools, vertexFlags: _flags, outcome, ...plain } = scanned;
     const summary: CaptureScan = {
+      ...plain,
+      // A null-prototype object does not survive postMessage as such: copy it into a plain one.
+      recordsByType: { ...scanned.recordsByType },
       index: init.index,
-      source: scanned.source,
-      sizeBytes: scanned.sizeBytes,
-      sha256: scanned.sha256,
-      gzip: scanned.gzip,
-      read: scanned.read,
-      recordsByType: scanned.recordsByType,
-      columns: scanned.columns,
-      rows: scanned.rows,
-      netns: scanned.outcome.netns,
-      flows: scanned.outcome.flows,
-      notes: scanned.outcome.notes,
+      netns: outcome.netns,
+      flows: outcome.flows,
+      notes: outcome.notes,
       rejectedFile: scanned.read.invalid > 0 ? rejectedFile : undefined,
     };
     return new CaptureJob(init, scanned, summary);
