@@ -1,6 +1,7 @@
 // Command-line entry: builds the commander program and maps failures to exit codes.
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './errors.js';
+import { removeTemporaryPathsSync } from './output/files.js';
 import { registerAddServices } from './commands/add-services.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerPreprocess } from './commands/preprocess.js';
@@ -38,6 +39,14 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') process.stderr.write(`clarion-enrich: cannot write to stdout (${err.code ?? err.message})\n`);
   });
+  // Interrupted: leave no temporary files behind, exit as a shell expects (128 + signal number).
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      removeTemporaryPathsSync();
+      process.stderr.write(`\nclarion-enrich: interrupted (${signal}); temporary files removed\n`);
+      process.exit(code);
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,5 +1,6 @@
 // Output files that appear whole or not at all: written to a temp name beside the target, renamed on commit.
 import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 const BLOCK = 1 << 20;
@@ -188,18 +189,29 @@ export class AtomicFile {
   static async create(target: string): Promise<AtomicFile> {
     await ensureDir(dirname(target));
     const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    temporaryPaths.add(temp);
     return new AtomicFile(target, await BufferedFile.create(temp));
   }
 
   async commit(): Promise<void> {
     await this.file.close();
     await rename(this.file.path, this.target);
+    temporaryPaths.delete(this.file.path);
   }
 
   async abort(): Promise<void> {
     await this.file.discard();
     await unlink(this.file.path).catch(() => undefined);
+    temporaryPaths.delete(this.file.path);
   }
+}
+
+/** Temporary files and folders of this run, removed on Ctrl-C or SIGTERM (finally blocks do not run then). */
+export const temporaryPaths = new Set<string>();
+
+export function removeTemporaryPathsSync(): void {
+  for (const p of temporaryPaths) rmSync(p, { recursive: true, force: true });
+  temporaryPaths.clear();
 }
 
 /** Writes a whole small file atomically. */

@@ -10,7 +10,7 @@ import type { FlowRow, NetnsReport } from '../attribution/result.js';
 import { CliError, InputError, UsageError } from '../errors.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
 import { csvLine, csvTable } from '../output/csv.js';
-import { AtomicFile, type BufferedFile, ensureDir } from '../output/files.js';
+import { AtomicFile, type BufferedFile, ensureDir, temporaryPaths } from '../output/files.js';
 import { CaptureJob, type CaptureJobInit, type CaptureScan, type CaptureWritePlan, type CaptureWriteStats, type MatchMode, type PolicySpec } from './capture-job.js';
 import type { RecordFilters } from './scan.js';
 import { EDGE_ATTRIBUTION_COLUMNS, KEY_COLUMNS, type OutputNames, TABLES, type TableName, VERTEX_ATTRIBUTION_COLUMNS, mergeColumns } from './tables.js';
@@ -159,6 +159,7 @@ export async function runDataset(options: DatasetOptions): Promise<DatasetResult
     throw new UsageError(`--out-dir ${options.outDir}: cannot create the directory (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? (err as Error).message)})`);
   }
   const spoolDir = await mkdtemp(join(options.outDir, '.clarion-enrich-'));
+  temporaryPaths.add(spoolDir);
   const multi = options.captures.length > 1;
   const labels = captureLabels(options.captures);
   const warnings: string[] = [];
@@ -288,5 +289,6 @@ export async function runDataset(options: DatasetOptions): Promise<DatasetResult
   } finally {
     for (const f of pending) await f.abort();
     await rm(spoolDir, { recursive: true, force: true });
+    temporaryPaths.delete(spoolDir);
   }
 }
