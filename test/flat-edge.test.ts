@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detach, newFlatEdge, scanFlatEdge } from '../src/provenance/flat-edge.js';
+import { detach, flatEdgeFromBytes, newFlatEdge, newFlatEdgeBytes, scanFlatEdge, scanFlatEdgeBytes } from '../src/provenance/flat-edge.js';
 import { repoRoot } from './support/run-cli.js';
 
 function viaFastPath(line: string): unknown {
@@ -59,5 +59,65 @@ describe('scanFlatEdge', () => {
     const parent = 'x'.repeat(1000);
     const part = parent.slice(10, 30);
     expect(detach(part)).toBe(part);
+  });
+});
+
+describe('scanFlatEdgeBytes', () => {
+  const text = readFileSync(path.join(repoRoot, '..', 'shared', 'corpus', 'coral', 'prov-worker-0712234.json'), 'utf8');
+
+  it('locates the same strings as the string scanner on every corpus line', () => {
+    const e = newFlatEdgeBytes();
+    let edges = 0;
+    for (const raw of text.split('\n')) {
+      const line = raw.startsWith(',') ? raw.slice(1) : raw;
+      if (!line.startsWith('{')) continue;
+      const data = Buffer.from(line);
+      const viaBytes = scanFlatEdgeBytes(data, 0, data.length, e) ? flatEdgeFromBytes(e, newFlatEdge()) : undefined;
+      const s = newFlatEdge();
+      const viaString = scanFlatEdge(line, s) ? s : undefined;
+      expect(viaBytes === undefined, line).toBe(viaString === undefined);
+      if (viaBytes && viaString) {
+        edges++;
+        expect({ ...viaBytes, keys: viaBytes.keys.slice(0, viaBytes.count), values: viaBytes.values.slice(0, viaBytes.count) }).toEqual({
+          ...viaString,
+          keys: viaString.keys.slice(0, viaString.count),
+          values: viaString.values.slice(0, viaString.count),
+        });
+      }
+    }
+    expect(edges).toBeGreaterThan(10_000);
+  });
+
+  it('reads a capture cut into odd-sized chunks exactly as JSON.parse does, line numbers included', async () => {
+    const { readProvenance } = await import('../src/provenance/reader.js');
+    const head = text.split('\n').slice(0, 400).join('\n');
+    const data = Buffer.from(`${head}\n,{"annotations":{"cmd":"a,b","é":"ü"},"from":"x,y","to":"z","type":"Used"}\n]\n`);
+    const expected: { line: number; rec: unknown }[] = [];
+    data
+      .toString('utf8')
+      .split('\n')
+      .forEach((l, i) => {
+        const t = l.startsWith(',') ? l.slice(1) : l;
+        if (t.startsWith('{')) expected.push({ line: i + 1, rec: JSON.parse(t) });
+      });
+    for (const size of [1, 7, 4096, 1 << 20]) {
+      const seen: { line: number; rec: unknown }[] = [];
+      const chunks = async function* () {
+        for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+      };
+      await readProvenance(
+        { name: 'mem', stream: chunks(), sizeBytes: data.length, gzip: false, rawBytesRead: () => 0, sha256: () => '' },
+        {
+          record: (rec, line) => seen.push({ line, rec }),
+          flatEdgeBytes: (e, line) => {
+            const f = flatEdgeFromBytes(e, newFlatEdge());
+            const annotations: Record<string, string> = {};
+            for (let i = 0; i < f.count; i++) annotations[f.keys[i]!] = f.values[i]!;
+            seen.push({ line, rec: { annotations, from: f.from, to: f.to, type: f.type } });
+          },
+        },
+      );
+      expect(seen, `chunks of ${size}`).toEqual(expected);
+    }
   });
 });

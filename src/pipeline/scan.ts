@@ -5,7 +5,7 @@
 // body length> as int32, then the CSV body. New columns are only ever appended, so a row written
 // before a key first appeared just needs trailing empty fields.
 import type { AttributionOutcome, Attributor } from '../attribution/result.js';
-import type { FlatEdge } from '../provenance/flat-edge.js';
+import { ByteStrings, type FlatEdge, type FlatEdgeBytes, bytesEqualAscii, flatEdgeFromBytes, newFlatEdge } from '../provenance/flat-edge.js';
 import { IdIndex, type IntColumn } from '../provenance/id-index.js';
 import { openInput } from '../provenance/input.js';
 import { type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
@@ -64,9 +64,34 @@ class TypeCounter {
 }
 
 /** Shows each record to the attributor, then to the spool, numbering its vertices once for both. */
-function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, spool: SpoolWriter): RecordSink {
+function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, spool: SpoolWriter, needTime: boolean): RecordSink {
   const facts = { operation: undefined as string | undefined, time: undefined as string | undefined };
+  const types_ = new ByteStrings();
+  const operations = new ByteStrings();
+  const asStrings = newFlatEdge();
   return {
+    flatEdgeBytes(e: FlatEdgeBytes): void {
+      const data = e.data;
+      const type = types_.get(data, e.typeStart, e.typeEnd);
+      types.add(type);
+      const a = ids.indexOfBytes(data, e.fromStart, e.fromEnd);
+      const b = ids.indexOfBytes(data, e.toStart, e.toEnd);
+      facts.operation = undefined;
+      facts.time = undefined;
+      let timeAt = -1;
+      for (let i = 0; i < e.count; i++) {
+        const ks = e.keyStart[i]!;
+        const len = e.keyEnd[i]! - ks;
+        if (len === 9 && bytesEqualAscii(data, ks, ks + 9, 'operation')) facts.operation = operations.get(data, e.valueStart[i]!, e.valueEnd[i]!);
+        else if (len === 4 && bytesEqualAscii(data, ks, ks + 4, 'time')) timeAt = i;
+      }
+      // The time is only read for connections and by a time filter: decode it only then.
+      if (timeAt !== -1 && (needTime || facts.operation === 'accept' || facts.operation === 'connect')) {
+        facts.time = data.toString('latin1', e.valueStart[timeAt]!, e.valueEnd[timeAt]!);
+      }
+      attributor.edge(type, a, b, facts);
+      spool.flatEdgeBytes(e, a, b, facts.time, () => flatEdgeFromBytes(e, asStrings));
+    },
     flatEdge(e: FlatEdge): void {
       types.add(e.type);
       const a = ids.indexOf(e.from);
@@ -109,7 +134,7 @@ export async function scanCapture(input: ScanInput): Promise<ScanResult> {
   let read: ReadResult;
   let spooled: SpoolResult;
   try {
-    read = await readProvenance(opened, captureSink(input.attributor, ids, types, spool), {
+    read = await readProvenance(opened, captureSink(input.attributor, ids, types, spool, input.filters.since !== undefined || input.filters.until !== undefined), {
       onInvalid: input.onInvalid ? (line, text, reason) => input.onInvalid!(opened.name, line, text, reason) : undefined,
     });
     spooled = await spool.close();

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { BufferedFile } from '../output/files.js';
 import { csvField } from '../output/csv.js';
-import { type FlatEdge, detach } from '../provenance/flat-edge.js';
+import { type FlatEdge, type FlatEdgeBytes, copyBytes, detach } from '../provenance/flat-edge.js';
 import { type IdIndex, IntColumn } from '../provenance/id-index.js';
 import { type ProvRecord, isEdge } from '../provenance/records.js';
 import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
@@ -59,6 +59,66 @@ class TableSpool {
 
   private readonly cachedKeys: string[] = [];
   private readonly cachedColumns: number[] = [];
+
+  // Byte-level edges: value ranges by column.
+  private readonly keyColumns = new Int32Array(64);
+  private columnStart = new Int32Array(64);
+  private columnEnd = new Int32Array(64);
+
+  /** The column of key [start, end): looked up among the keys seen at this position (a few per edge kind). */
+  columnOfKeyBytes(position: number, data: Buffer, start: number, end: number): number {
+    const len = end - start;
+    const seen = (this.keysAt[position] ??= []);
+    outer: for (const entry of seen) {
+      const key = entry.key;
+      if (key.length !== len) continue;
+      for (let i = 0; i < len; i++) if (key[i] !== data[start + i]) continue outer;
+      return entry.column;
+    }
+    const column = this.columns.indexOf(data.toString('utf8', start, end));
+    if (seen.length < 16) seen.push({ key: Buffer.from(data.subarray(start, end)), column });
+    return column;
+  }
+
+  private readonly keysAt: { key: Buffer; column: number }[][] = [];
+
+  /** Writes `,value` for every column, values copied as bytes ([start, end) of data; -1 = empty). Returns the end. */
+  writeColumnsBytes(e: FlatEdgeBytes, block: Buffer, at: number): number {
+    const data = e.data;
+    const cols = this.keyColumns;
+    // Columns first: a key seen here for the first time widens the table.
+    for (let i = 0; i < e.count; i++) cols[i] = this.columnOfKeyBytes(i, data, e.keyStart[i]!, e.keyEnd[i]!);
+    const count = this.columns.keys.length;
+    if (this.columnStart.length < count) {
+      this.columnStart = new Int32Array(count * 2);
+      this.columnEnd = new Int32Array(count * 2);
+    }
+    const cs = this.columnStart;
+    const ce = this.columnEnd;
+    cs.fill(-1, 0, count);
+    for (let i = 0; i < e.count; i++) {
+      cs[cols[i]!] = e.valueStart[i]!;
+      ce[cols[i]!] = e.valueEnd[i]!;
+    }
+    for (let c = 0; c < count; c++) {
+      block[at++] = 44;
+      const vs = cs[c]!;
+      if (vs === -1) continue;
+      const ve = ce[c]!;
+      // No quote or line break can be in a fast-path value, so only a comma calls for quoting.
+      let comma = false;
+      for (let i = vs; i < ve; i++) {
+        if (data[i] === 44) {
+          comma = true;
+          break;
+        }
+      }
+      if (comma) block[at++] = 34;
+      at += copyBytes(data, vs, ve, block, at);
+      if (comma) block[at++] = 34;
+    }
+    return at;
+  }
 
   /** The annotation part of a row, in this table's column order, each field preceded by a comma. */
   annotationFields(ann: Record<string, string>): string {
@@ -143,6 +203,36 @@ export class SpoolWriter {
     // Columns first: a key first seen on this edge must be counted in the record's column total.
     const annotationPart = this.tables.edges.annotationFieldsFlat(e.keys, e.values, e.count);
     this.edgeRow(a, b, e.from, e.to, e.type, this.facts.time, annotationPart);
+  }
+
+  /** A byte-located edge: the CSV body is assembled from byte ranges straight into the spool block. */
+  flatEdgeBytes(e: FlatEdgeBytes, a: number, b: number, time: string | undefined, asStrings: () => FlatEdge): void {
+    const edges = this.tables.edges;
+    const data = e.data;
+    let valueBytes = 0;
+    for (let i = 0; i < e.count; i++) valueBytes += e.valueEnd[i]! - e.valueStart[i]!;
+    // Values (each possibly quoted), a comma per column (some may be new), ids and type.
+    const maxBody = valueBytes + 3 * e.count + edges.columns.keys.length + (e.typeEnd - e.fromStart) + 8;
+    // Ids with a capture prefix, or ids needing CSV quoting, take the string path.
+    const noComma = (start: number, end: number) => {
+      const c = data.indexOf(44, start);
+      return c === -1 || c >= end;
+    };
+    const plainIds = this.prefix === '' && noComma(e.fromStart, e.fromEnd) && noComma(e.toStart, e.toEnd) && noComma(e.typeStart, e.typeEnd);
+    const block = plainIds ? edges.file.beginRecord(maxBody) : undefined;
+    if (!block) {
+      this.flatEdge(asStrings(), a, b);
+      return;
+    }
+    let at = edges.file.recordBodyStart;
+    at += copyBytes(data, e.fromStart, e.fromEnd, block, at);
+    block[at++] = 44;
+    at += copyBytes(data, e.toStart, e.toEnd, block, at);
+    block[at++] = 44;
+    at += copyBytes(data, e.typeStart, e.typeEnd, block, at);
+    at = edges.writeColumnsBytes(e, block, at);
+    edges.rows++;
+    edges.file.endRecord(edges.columns.keys.length, a, b, this.timeFlags(time), at);
   }
 
   record(rec: ProvRecord, a: number, b: number): void {

@@ -81,3 +81,153 @@ export function scanFlatEdge(line: string, out: FlatEdge, noControl = false): bo
 export function detach(s: string): string {
   return (` ${s}`).slice(1);
 }
+
+/** The same edge layout, located in a byte buffer: positions only, nothing decoded. */
+export interface FlatEdgeBytes {
+  data: Buffer;
+  count: number;
+  keyStart: Int32Array;
+  keyEnd: Int32Array;
+  valueStart: Int32Array;
+  valueEnd: Int32Array;
+  fromStart: number;
+  fromEnd: number;
+  toStart: number;
+  toEnd: number;
+  typeStart: number;
+  typeEnd: number;
+}
+
+const MAX_KEYS = 64;
+
+export function newFlatEdgeBytes(): FlatEdgeBytes {
+  const n = MAX_KEYS;
+  return { data: Buffer.alloc(0), count: 0, keyStart: new Int32Array(n), keyEnd: new Int32Array(n), valueStart: new Int32Array(n), valueEnd: new Int32Array(n), fromStart: 0, fromEnd: 0, toStart: 0, toEnd: 0, typeStart: 0, typeEnd: 0 };
+}
+
+const HEAD_BYTES = Buffer.from(HEAD);
+const FROM_BYTES = Buffer.from(FROM);
+const TO_BYTES = Buffer.from(TO);
+const TYPE_BYTES = Buffer.from(TYPE);
+
+function startsWithBytes(data: Buffer, at: number, end: number, prefix: Buffer): boolean {
+  if (at + prefix.length > end) return false;
+  for (let i = 0; i < prefix.length; i++) if (data[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Next `"` in [from, end), or -1. A loop: the strings are short, and Buffer.indexOf's call costs more. */
+function quote(data: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (data[i] === 34) return i;
+  return -1;
+}
+
+/**
+ * scanFlatEdge on the bytes [start, end) of one line. The caller has checked the whole chunk for
+ * backslashes and control characters (hasEscapesOrControls), so quotes delimit every string.
+ */
+export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out: FlatEdgeBytes): boolean {
+  if (!startsWithBytes(data, start, end, HEAD_BYTES)) return false;
+  let pos = start + HEAD_BYTES.length;
+  let n = 0;
+  if (data[pos] === 125 /* } */) pos++;
+  else {
+    for (;;) {
+      if (data[pos] !== 34 || n === MAX_KEYS) return false;
+      const keyEnd = quote(data, pos + 1, end);
+      if (keyEnd === -1 || data[keyEnd + 1] !== 58 /* : */ || data[keyEnd + 2] !== 34) return false;
+      const valueEnd = quote(data, keyEnd + 3, end);
+      if (valueEnd === -1) return false;
+      out.keyStart[n] = pos + 1;
+      out.keyEnd[n] = keyEnd;
+      out.valueStart[n] = keyEnd + 3;
+      out.valueEnd[n] = valueEnd;
+      n++;
+      const next = data[valueEnd + 1];
+      pos = valueEnd + 2;
+      if (next === 125) break;
+      if (next !== 44) return false;
+    }
+  }
+  if (!startsWithBytes(data, pos, end, FROM_BYTES)) return false;
+  const fromStart = pos + FROM_BYTES.length;
+  const fromEnd = quote(data, fromStart, end);
+  if (fromEnd === -1 || !startsWithBytes(data, fromEnd, end, TO_BYTES)) return false;
+  const toStart = fromEnd + TO_BYTES.length;
+  const toEnd = quote(data, toStart, end);
+  if (toEnd === -1 || !startsWithBytes(data, toEnd, end, TYPE_BYTES)) return false;
+  const typeStart = toEnd + TYPE_BYTES.length;
+  const typeEnd = quote(data, typeStart, end);
+  if (typeEnd !== end - 2 || data[end - 1] !== 125) return false;
+  out.data = data;
+  out.count = n;
+  out.fromStart = fromStart;
+  out.fromEnd = fromEnd;
+  out.toStart = toStart;
+  out.toEnd = toEnd;
+  out.typeStart = typeStart;
+  out.typeEnd = typeEnd;
+  return true;
+}
+
+/** True when [start, end) holds a backslash or a control character other than the line feed. */
+export function hasEscapesOrControls(data: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = data[i]!;
+    if ((b < 32 && b !== 10) || b === 92) return true;
+  }
+  return false;
+}
+
+/** The string form of a byte-located edge (for paths that need strings). */
+export function flatEdgeFromBytes(e: FlatEdgeBytes, into: FlatEdge): FlatEdge {
+  for (let i = 0; i < e.count; i++) {
+    into.keys[i] = e.data.toString('utf8', e.keyStart[i], e.keyEnd[i]);
+    into.values[i] = e.data.toString('utf8', e.valueStart[i], e.valueEnd[i]);
+  }
+  into.count = e.count;
+  into.from = e.data.toString('utf8', e.fromStart, e.fromEnd);
+  into.to = e.data.toString('utf8', e.toStart, e.toEnd);
+  into.type = e.data.toString('utf8', e.typeStart, e.typeEnd);
+  return into;
+}
+
+/** Decodes byte ranges that repeat (types, operations, keys) once: a few distinct values, looked up by content. */
+export class ByteStrings {
+  private readonly keys: Buffer[] = [];
+  private readonly values: string[] = [];
+
+  get(data: Buffer, start: number, end: number): string {
+    const len = end - start;
+    outer: for (let k = 0; k < this.keys.length; k++) {
+      const key = this.keys[k]!;
+      if (key.length !== len) continue;
+      for (let i = 0; i < len; i++) if (key[i] !== data[start + i]) continue outer;
+      return this.values[k]!;
+    }
+    const value = data.toString('utf8', start, end);
+    if (this.keys.length < 256) {
+      this.keys.push(Buffer.from(data.subarray(start, end)));
+      this.values.push(value);
+    }
+    return value;
+  }
+}
+
+/**
+ * Copies src[start, end) into dst at `at`, returning the byte count. Short ranges are copied in a
+ * loop: Buffer.copy costs a subarray and argument checks per call, ~10x a short loop (profiled).
+ */
+export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  const n = end - start;
+  if (n > 48) return src.copy(dst, at, start, end);
+  for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!;
+  return n;
+}
+
+/** True when bytes [start, start + text.length) of data spell `text` (ASCII). */
+export function bytesEqualAscii(data: Buffer, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (data[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}

@@ -30,6 +30,30 @@ export class IdIndex {
   private lastId = '';
   private lastIndex = -1;
 
+  /** indexOf for an id given as bytes [start, end) of `data` (the edge fast path). */
+  indexOfBytes(data: Buffer, start: number, end: number): number {
+    if (end - start === 32) {
+      const last = this.lastIdBytes;
+      let same = this.lastBytesIndex !== -1;
+      for (let i = 0; same && i < 32; i++) if (last[i] !== data[start + i]) same = false;
+      if (same) return this.lastBytesIndex;
+      const w0 = hexWordBytes(data, start);
+      const w1 = hexWordBytes(data, start + 8);
+      const w2 = hexWordBytes(data, start + 16);
+      const w3 = hexWordBytes(data, start + 24);
+      if (w0 >= 0 && w1 >= 0 && w2 >= 0 && w3 >= 0) {
+        const idx = this.hexLookup(w0, w1, w2, w3);
+        for (let i = 0; i < 32; i++) last[i] = data[start + i]!; // Buffer.copy costs more for 32 bytes
+        this.lastBytesIndex = idx;
+        return idx;
+      }
+    }
+    return this.indexOf(data.toString('utf8', start, end));
+  }
+
+  private readonly lastIdBytes = Buffer.alloc(32);
+  private lastBytesIndex = -1;
+
   private lookup(id: string): number {
     if (id.length === 32) {
       const w0 = hexWord(id, 0);
@@ -109,6 +133,19 @@ function hexWord(s: string, at: number): number {
   let bad = 0;
   for (let i = at; i < at + 8; i++) {
     const c = s.charCodeAt(i);
+    const d = c < 128 ? HEX[c]! : -1;
+    bad |= d;
+    v = (v << 4) | (d & 15);
+  }
+  return bad < 0 ? -1 : v >>> 0;
+}
+
+/** hexWord over bytes. */
+function hexWordBytes(data: Buffer, at: number): number {
+  let v = 0;
+  let bad = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = data[i]!;
     const d = c < 128 ? HEX[c]! : -1;
     bad |= d;
     v = (v << 4) | (d & 15);

@@ -8,7 +8,7 @@ import streamArray from 'stream-json/streamers/stream-array.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
 import { InputError } from '../errors.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
-import { type FlatEdge, freeOfControlCharacters, newFlatEdge, scanFlatEdge } from './flat-edge.js';
+import { type FlatEdge, type FlatEdgeBytes, freeOfControlCharacters, hasEscapesOrControls, newFlatEdge, newFlatEdgeBytes, scanFlatEdge, scanFlatEdgeBytes } from './flat-edge.js';
 import { type ProvRecord, asProvRecord, explainInvalidRecord } from './records.js';
 
 export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
@@ -21,6 +21,8 @@ export interface RecordSink {
    * `edge` is reused between calls, so copy what must outlive the call.
    */
   flatEdge?(edge: FlatEdge, line: number): void;
+  /** Likewise, positions in the raw bytes (no strings made); `edge.data` is valid only during the call. */
+  flatEdgeBytes?(edge: FlatEdgeBytes, line: number): void;
 }
 
 export interface ReadOptions {
@@ -86,13 +88,43 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
     // Decoded a slice at a time: strings under V8's large-object size die young, instead of
     // piling up in the old generation (which is what made peak memory grow with the capture).
     const end = Math.min(offset + DECODE_SLICE, pending.length);
-    const text = decoder.write(offset === 0 && end === pending.length ? pending : pending.subarray(offset, end));
+    const slice = offset === 0 && end === pending.length ? pending : pending.subarray(offset, end);
+    detectionBytes?.push(slice);
+    const text = decoder.write(slice);
     offset = end;
     if (offset >= pending.length) pending = undefined;
     return text;
   }
   let pending: Buffer | undefined;
   let offset = 0;
+  /** Raw bytes behind the text read for layout detection (the byte reader starts from them). */
+  let detectionBytes: Buffer[] | undefined = [];
+
+  /** Next raw chunk (rest of a partly decoded one first), or undefined at the end of input. */
+  async function nextBytes(): Promise<Buffer | undefined> {
+    if (pending !== undefined) {
+      const rest = pending.subarray(offset);
+      pending = undefined;
+      return rest;
+    }
+    if (ended) return undefined;
+    try {
+      const next = await chunks.next();
+      if (next.done) {
+        ended = true;
+        return undefined;
+      }
+      return next.value;
+    } catch (err) {
+      if (err instanceof TruncatedGzipError) {
+        gzipCut = err.message;
+        ended = true;
+        return undefined;
+      }
+      if (err instanceof InputError && !err.message.startsWith(input.name)) throw new InputError(`${input.name}: ${err.message}`);
+      throw err;
+    }
+  }
 
   // Read until the first non-blank line: it decides the layout.
   let text = '';
@@ -110,13 +142,26 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
   }
 
   const layout = detectLayout(text, input.name);
-  const reader = layout === 'spade-array' || layout === 'ndjson' ? new LineModeReader(input.name, layout, sink, options) : new PrettyReader(input.name, layout, sink, options);
-  let rest: string | undefined = text;
-  while (rest !== undefined) {
-    await reader.push(rest);
-    rest = await nextText();
+  let result: ReadResult;
+  if ((layout === 'spade-array' || layout === 'ndjson') && sink.flatEdgeBytes) {
+    // Byte mode: lines are split in the raw bytes and edges located there; only other lines are decoded.
+    const reader = new LineModeReader(input.name, layout, sink, options);
+    let head = Buffer.concat(detectionBytes!);
+    detectionBytes = undefined;
+    if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) head = head.subarray(3);
+    reader.pushBytes(head);
+    for (let chunk = await nextBytes(); chunk !== undefined; chunk = await nextBytes()) reader.pushBytes(chunk);
+    result = await reader.endBytes();
+  } else {
+    detectionBytes = undefined;
+    const reader = layout === 'spade-array' || layout === 'ndjson' ? new LineModeReader(input.name, layout, sink, options) : new PrettyReader(input.name, layout, sink, options);
+    let rest: string | undefined = text;
+    while (rest !== undefined) {
+      await reader.push(rest);
+      rest = await nextText();
+    }
+    result = await reader.end();
   }
-  const result = await reader.end();
   if (gzipCut && !result.truncated) result.truncated = { line: result.lines, reason: gzipCut };
   else if (gzipCut && result.truncated) result.truncated.reason = `${gzipCut}; ${result.truncated.reason}`;
   return result;
@@ -196,6 +241,45 @@ class LineModeReader {
   private pendingBad: { line: number; text: string; reason: string } | undefined;
   private lastContentLine = 0;
   private readonly flat: FlatEdge = newFlatEdge();
+  private readonly flatBytes: FlatEdgeBytes = newFlatEdgeBytes();
+  private carryBytes: Buffer | undefined;
+
+  /** Byte mode: splits lines in the raw bytes; edges go to sink.flatEdgeBytes, other lines to handleLine. */
+  pushBytes(chunk: Buffer): void {
+    const data = this.carryBytes ? Buffer.concat([this.carryBytes, chunk]) : chunk;
+    this.carryBytes = undefined;
+    let pos = 0;
+    let nl = data.indexOf(10);
+    // One check per chunk: without escapes or control characters, quotes delimit every string.
+    const plain = nl !== -1 && !hasEscapesOrControls(data, 0, data.lastIndexOf(10));
+    while (nl !== -1) {
+      this.lineBytes(data, pos, nl, plain);
+      pos = nl + 1;
+      nl = data.indexOf(10, pos);
+    }
+    if (pos < data.length) this.carryBytes = Buffer.from(data.subarray(pos));
+  }
+
+  async endBytes(): Promise<ReadResult> {
+    const last = this.carryBytes;
+    this.carryBytes = undefined;
+    if (last) this.lineBytes(last, 0, last.length, !hasEscapesOrControls(last, 0, last.length));
+    return this.end();
+  }
+
+  private lineBytes(data: Buffer, start: number, end: number, plain: boolean): void {
+    if (plain && !this.pendingBad && !this.closedAtLine && (this.opened || this.layout === 'ndjson') && end - start < 1 << 19) {
+      const s = data[start] === 44 /* , */ ? start + 1 : start;
+      if (scanFlatEdgeBytes(data, s, end, this.flatBytes)) {
+        const line = ++this.line;
+        this.lastContentLine = line;
+        this.records++;
+        this.sink.flatEdgeBytes!(this.flatBytes, line);
+        return;
+      }
+    }
+    this.handleLine(data.toString('utf8', start, end));
+  }
   /** The text being split has no control characters (checked once per chunk, not per line). */
   private noControl = false;
 
