@@ -246,18 +246,28 @@ class LineModeReader {
 
   /** Byte mode: splits lines in the raw bytes; edges go to sink.flatEdgeBytes, other lines to handleLine. */
   pushBytes(chunk: Buffer): void {
-    const data = this.carryBytes ? Buffer.concat([this.carryBytes, chunk]) : chunk;
-    this.carryBytes = undefined;
     let pos = 0;
-    let nl = data.indexOf(10);
-    // One check per chunk: without escapes or control characters, quotes delimit every string.
-    const plain = nl !== -1 && !hasEscapesOrControls(data, 0, data.lastIndexOf(10));
-    while (nl !== -1) {
-      this.lineBytes(data, pos, nl, plain);
+    let nl = chunk.indexOf(10);
+    if (this.carryBytes) {
+      // Only the line that straddles the chunks is joined; the rest is read in place (no 1 MB copy).
+      if (nl === -1) {
+        this.carryBytes = Buffer.concat([this.carryBytes, chunk]);
+        return;
+      }
+      const joined = Buffer.concat([this.carryBytes, chunk.subarray(0, nl)]);
+      this.carryBytes = undefined;
+      this.lineBytes(joined, 0, joined.length, !hasEscapesOrControls(joined, 0, joined.length));
       pos = nl + 1;
-      nl = data.indexOf(10, pos);
+      nl = chunk.indexOf(10, pos);
     }
-    if (pos < data.length) this.carryBytes = Buffer.from(data.subarray(pos));
+    // One check per chunk: without escapes or control characters, quotes delimit every string.
+    const plain = nl !== -1 && !hasEscapesOrControls(chunk, pos, chunk.lastIndexOf(10));
+    while (nl !== -1) {
+      this.lineBytes(chunk, pos, nl, plain);
+      pos = nl + 1;
+      nl = chunk.indexOf(10, pos);
+    }
+    if (pos < chunk.length) this.carryBytes = Buffer.from(chunk.subarray(pos));
   }
 
   async endBytes(): Promise<ReadResult> {
