@@ -147,7 +147,7 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
       out.write(`${ordinal},${csvLine(finalFields)}`);
     } else {
       // The body is copied as bytes: no decoding or re-encoding of the bulk of the output.
-      out.write(`${ordinal},`);
+      out.writeIndexField(ordinal);
       out.writeBytes(data, bodyStart, bodyEnd);
       if (cols < finalCount) out.writeBuffer(pad(finalCount - cols));
     }
