@@ -160,6 +160,8 @@ export class SpoolWriter {
   private readonly spools = {} as Record<TableName, string>;
   private readonly vertexFlags = new IntColumn(0);
   private readonly prefix: string;
+  /** The prefix as bytes for the byte path; undefined when it would need quoting. */
+  private readonly prefixBytes: Buffer | undefined;
   private readonly dropSubtypes: ReadonlySet<string> | undefined;
   private readonly timeFiltered: boolean;
   private readonly facts = { operation: undefined as string | undefined, time: undefined as string | undefined };
@@ -169,6 +171,7 @@ export class SpoolWriter {
     captureLabel: string | undefined,
   ) {
     this.prefix = captureLabel === undefined ? '' : `${captureLabel}:`;
+    this.prefixBytes = /[",\r\n]/.test(this.prefix) ? undefined : Buffer.from(this.prefix);
     this.dropSubtypes = filters.dropSubtypes && filters.dropSubtypes.size > 0 ? filters.dropSubtypes : undefined;
     this.timeFiltered = filters.since !== undefined || filters.until !== undefined;
   }
@@ -224,9 +227,12 @@ export class SpoolWriter {
       this.flatEdge(asStrings(), a, b);
       return;
     }
+    const prefix = this.prefixBytes!;
     let at = edges.file.recordBodyStart;
+    at += copyBytes(prefix, 0, prefix.length, block, at);
     at += copyBytes(data, e.fromStart, e.fromEnd, block, at);
     block[at++] = 44;
+    at += copyBytes(prefix, 0, prefix.length, block, at);
     at += copyBytes(data, e.toStart, e.toEnd, block, at);
     block[at++] = 44;
     at += copyBytes(data, e.typeStart, e.typeEnd, block, at);

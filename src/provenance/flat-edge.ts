@@ -123,7 +123,7 @@ function quote(data: Buffer, from: number, end: number): number {
 }
 
 /**
- * scanFlatEdge on the bytes [start, end) of one line. The caller has checked the whole chunk for
+ * scanFlatEdge on the bytes [start, end) of one line. The caller has checked the line for
  * backslashes and control characters (hasEscapesOrControls), so quotes delimit every string.
  */
 export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out: FlatEdgeBytes): boolean {

@@ -256,14 +256,12 @@ class LineModeReader {
       }
       const joined = Buffer.concat([this.carryBytes, chunk.subarray(0, nl)]);
       this.carryBytes = undefined;
-      this.lineBytes(joined, 0, joined.length, !hasEscapesOrControls(joined, 0, joined.length));
+      this.lineBytes(joined, 0, joined.length);
       pos = nl + 1;
       nl = chunk.indexOf(10, pos);
     }
-    // One check per chunk: without escapes or control characters, quotes delimit every string.
-    const plain = nl !== -1 && !hasEscapesOrControls(chunk, pos, chunk.lastIndexOf(10));
     while (nl !== -1) {
-      this.lineBytes(chunk, pos, nl, plain);
+      this.lineBytes(chunk, pos, nl);
       pos = nl + 1;
       nl = chunk.indexOf(10, pos);
     }
@@ -273,12 +271,14 @@ class LineModeReader {
   async endBytes(): Promise<ReadResult> {
     const last = this.carryBytes;
     this.carryBytes = undefined;
-    if (last) this.lineBytes(last, 0, last.length, !hasEscapesOrControls(last, 0, last.length));
+    if (last) this.lineBytes(last, 0, last.length);
     return this.end();
   }
 
-  private lineBytes(data: Buffer, start: number, end: number, plain: boolean): void {
-    if (plain && !this.pendingBad && !this.closedAtLine && (this.opened || this.layout === 'ndjson') && end - start < 1 << 19) {
+  private lineBytes(data: Buffer, start: number, end: number): void {
+    // Per line: without escapes or control characters, quotes delimit every string (one escaped
+    // command line elsewhere in the chunk does not send its neighbours to JSON.parse).
+    if (!this.pendingBad && !this.closedAtLine && (this.opened || this.layout === 'ndjson') && end - start < 1 << 19 && !hasEscapesOrControls(data, start, end)) {
       const s = data[start] === 44 /* , */ ? start + 1 : start;
       if (scanFlatEdgeBytes(data, s, end, this.flatBytes)) {
         const line = ++this.line;
