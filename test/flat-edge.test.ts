@@ -88,6 +88,32 @@ describe('scanFlatEdgeBytes', () => {
     expect(edges).toBeGreaterThan(10_000);
   });
 
+  it('refuses a line with an escape or a control character in any of its strings, and flags commas per value', () => {
+    const e = newFlatEdgeBytes();
+    const at = (line: string) => {
+      const data = Buffer.from(line);
+      return scanFlatEdgeBytes(data, 0, data.length, e);
+    };
+    const edge = (k: string, v: string, from = 'f1', to = 't1', type = 'Used') => `{"annotations":{"a":"1","${k}":"${v}"},"from":"${from}","to":"${to}","type":"${type}"}`;
+    expect(at(edge('k', 'v'))).toBe(true);
+    for (const bad of ['\\"', '\\n', '\t', '\u0001', '\\\\']) {
+      expect(at(edge('k', `x${bad}y`)), `value ${JSON.stringify(bad)}`).toBe(false);
+      expect(at(edge(`k${bad}`, 'v')), `key ${JSON.stringify(bad)}`).toBe(false);
+      expect(at(edge('k', 'v', `f${bad}`)), `from ${JSON.stringify(bad)}`).toBe(false);
+      expect(at(edge('k', 'v', 'f', `t${bad}`)), `to ${JSON.stringify(bad)}`).toBe(false);
+      expect(at(edge('k', 'v', 'f', 't', `Used${bad}`)), `type ${JSON.stringify(bad)}`).toBe(false);
+    }
+    expect(at(edge('k', 'a,b'))).toBe(true);
+    expect([e.valueComma[0], e.valueComma[1], e.headComma]).toEqual([0, 1, false]);
+    for (const [from, to, type] of [['f,1', 't', 'U'], ['f', 't,1', 'U'], ['f', 't', 'U,x']]) {
+      expect(at(edge('k', 'v', from, to, type))).toBe(true);
+      expect([e.valueComma[1], e.headComma]).toEqual([0, true]);
+    }
+    // UTF-8 passes through as bytes.
+    expect(at(edge('ключ', 'значение'))).toBe(true);
+    expect(flatEdgeFromBytes(e, newFlatEdge()).keys.slice(0, 2)).toEqual(['a', 'ключ']);
+  });
+
   it('reads a capture cut into odd-sized chunks exactly as JSON.parse does, line numbers included', async () => {
     const { readProvenance } = await import('../src/provenance/reader.js');
     const head = text.split('\n').slice(0, 400).join('\n');

@@ -93,6 +93,36 @@ describe('IdIndex', () => {
   });
 });
 
+describe('IdIndex.indexOfBytes', () => {
+  it('agrees with indexOf for ids read as bytes through either cache slot, repeated or not, hex or not', () => {
+    const hex = hexIds(2000);
+    const pool = [...hex, 'agent-1', hex[5]!.toUpperCase(), `${hex[6]!.slice(0, 31)}g`];
+    // Edge-like traffic: `from` mostly repeats, `to` sometimes, and a `from` sometimes equals the last `to`.
+    const seq: [string, string][] = [];
+    let from = pool[0]!;
+    for (let i = 0; i < 20_000; i++) {
+      if (i % 7 === 0) from = pool[(i * 31) % pool.length]!;
+      const to = i % 3 === 0 ? from : pool[(i * 17) % pool.length]!;
+      seq.push([from, to]);
+      if (i % 11 === 0) from = to;
+    }
+    const viaBytes = new IdIndex();
+    const viaStrings = new IdIndex();
+    const line = Buffer.alloc(200);
+    for (const [f, t] of seq) {
+      // Both ids inside one buffer at offsets, as the scanner hands them over.
+      const fb = Buffer.from(f);
+      const tb = Buffer.from(t);
+      fb.copy(line, 3);
+      tb.copy(line, 3 + fb.length + 5);
+      const a = viaBytes.indexOfBytes(line, 3, 3 + fb.length, 0);
+      const b = viaBytes.indexOfBytes(line, 3 + fb.length + 5, 3 + fb.length + 5 + tb.length, 1);
+      expect([a, b]).toEqual([viaStrings.indexOf(f), viaStrings.indexOf(t)]);
+    }
+    expect(viaBytes.size).toBe(viaStrings.size);
+  });
+});
+
 describe('IntColumn', () => {
   it('reads the fill value where nothing was set, grows on demand, tracks its length', () => {
     const c = new IntColumn(-1, 4);

@@ -75,7 +75,7 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
       const type = types_.get(data, e.typeStart, e.typeEnd);
       types.add(type);
       const a = ids.indexOfBytes(data, e.fromStart, e.fromEnd);
-      const b = ids.indexOfBytes(data, e.toStart, e.toEnd);
+      const b = ids.indexOfBytes(data, e.toStart, e.toEnd, 1);
       facts.operation = undefined;
       facts.time = undefined;
       let timeAt = -1;

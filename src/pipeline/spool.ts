@@ -96,26 +96,23 @@ class TableSpool {
     const cs = this.columnStart;
     const ce = this.columnEnd;
     cs.fill(-1, 0, count);
+    const commas = e.valueComma;
     for (let i = 0; i < e.count; i++) {
-      cs[cols[i]!] = e.valueStart[i]!;
+      // Column c's value range, with bit 30 of the start set when it needs quotes (a comma: no quote
+      // or line break can be in a fast-path value).
+      cs[cols[i]!] = e.valueStart[i]! | (commas[i]! << 30);
       ce[cols[i]!] = e.valueEnd[i]!;
     }
     for (let c = 0; c < count; c++) {
       block[at++] = 44;
-      const vs = cs[c]!;
-      if (vs === -1) continue;
-      const ve = ce[c]!;
-      // No quote or line break can be in a fast-path value, so only a comma calls for quoting.
-      let comma = false;
-      for (let i = vs; i < ve; i++) {
-        if (data[i] === 44) {
-          comma = true;
-          break;
-        }
+      const packed = cs[c]!;
+      if (packed === -1) continue;
+      if (packed < 1 << 30) at += copyBytes(data, packed, ce[c]!, block, at);
+      else {
+        block[at++] = 34;
+        at += copyBytes(data, packed & ((1 << 30) - 1), ce[c]!, block, at);
+        block[at++] = 34;
       }
-      if (comma) block[at++] = 34;
-      at += copyBytes(data, vs, ve, block, at);
-      if (comma) block[at++] = 34;
     }
     return at;
   }
@@ -215,19 +212,18 @@ export class SpoolWriter {
     let valueBytes = 0;
     for (let i = 0; i < e.count; i++) valueBytes += e.valueEnd[i]! - e.valueStart[i]!;
     // Values (each possibly quoted), a comma per column (some may be new), ids and type.
-    const maxBody = valueBytes + 3 * e.count + edges.columns.keys.length + (e.typeEnd - e.fromStart) + 8;
-    // Ids with a capture prefix, or ids needing CSV quoting, take the string path.
-    const noComma = (start: number, end: number) => {
-      const c = data.indexOf(44, start);
-      return c === -1 || c >= end;
-    };
-    const plainIds = this.prefix === '' && noComma(e.fromStart, e.fromEnd) && noComma(e.toStart, e.toEnd) && noComma(e.typeStart, e.typeEnd);
-    const block = plainIds ? edges.file.beginRecord(maxBody) : undefined;
+    const prefix = this.prefixBytes;
+    // Ids with a capture prefix that needs quoting, or ids needing CSV quoting, take the string path.
+    if (prefix === undefined || e.headComma) {
+      this.flatEdge(asStrings(), a, b);
+      return;
+    }
+    const maxBody = valueBytes + 3 * e.count + edges.columns.keys.length + (e.typeEnd - e.fromStart) + 2 * prefix.length + 8;
+    const block = edges.file.beginRecord(maxBody);
     if (!block) {
       this.flatEdge(asStrings(), a, b);
       return;
     }
-    const prefix = this.prefixBytes!;
     let at = edges.file.recordBodyStart;
     at += copyBytes(prefix, 0, prefix.length, block, at);
     at += copyBytes(data, e.fromStart, e.fromEnd, block, at);

@@ -156,36 +156,57 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
     out.writeBuffer(tail);
   };
 
-  // One reusable read buffer; an incomplete record at its end moves to the front for the next read.
+  // Two buffers: the next block is read while this one is emitted; an incomplete record at the end
+  // of a block moves to the front of the next one.
   const handle = await open(input.spool, 'r');
   try {
     let data = Buffer.allocUnsafe(READ_BLOCK);
-    let filled = 0;
-    for (;;) {
-      if (filled === data.length) {
-        const bigger = Buffer.allocUnsafe(data.length * 2); // one record larger than the buffer
+    let next = Buffer.allocUnsafe(READ_BLOCK);
+    let filled = (await handle.read(data, 0, data.length, null)).bytesRead;
+    while (filled > 0) {
+      const complete = completeRecordsEnd(data, filled);
+      const tail = filled - complete;
+      if (tail === data.length) {
+        // One record larger than the buffer: grow both and read on.
+        const bigger = Buffer.allocUnsafe(data.length * 2);
         data.copy(bigger, 0, 0, filled);
         data = bigger;
+        next = Buffer.allocUnsafe(bigger.length);
+        filled += (await handle.read(data, filled, data.length - filled, null)).bytesRead;
+        if (filled === tail) break; // the spool ends inside that record (cannot happen for a closed spool)
+        continue;
       }
-      const { bytesRead } = await handle.read(data, filled, data.length - filled, null);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
+      data.copy(next, 0, complete, filled);
+      const reading = handle.read(next, tail, next.length - tail, null);
       let pos = 0;
-      while (pos + RECORD_HEADER <= filled) {
-        const length = data.readInt32LE(pos + 16);
+      while (pos < complete) {
         const bodyStart = pos + RECORD_HEADER;
-        if (bodyStart + length > filled) break;
-        emit(data.readInt32LE(pos), data.readInt32LE(pos + 4), data.readInt32LE(pos + 8), data.readInt32LE(pos + 12), data, bodyStart, bodyStart + length);
-        pos = bodyStart + length;
+        const bodyEnd = bodyStart + data.readInt32LE(pos + 16);
+        emit(data.readInt32LE(pos), data.readInt32LE(pos + 4), data.readInt32LE(pos + 8), data.readInt32LE(pos + 12), data, bodyStart, bodyEnd);
+        pos = bodyEnd;
       }
-      data.copyWithin(0, pos, filled);
-      filled -= pos;
       if (out.full) await out.flush();
+      const bytesRead = (await reading).bytesRead;
+      if (bytesRead === 0 && tail === 0) break;
+      [data, next] = [next, data];
+      filled = tail + bytesRead;
+      if (bytesRead === 0) break; // a partial record at the very end: nothing more will complete it
     }
   } finally {
     await handle.close();
   }
   return stats;
+}
+
+/** Where the last record wholly inside data[0, filled) ends (records are header + body). */
+function completeRecordsEnd(data: Buffer, filled: number): number {
+  let pos = 0;
+  while (pos + RECORD_HEADER <= filled) {
+    const end = pos + RECORD_HEADER + data.readInt32LE(pos + 16);
+    if (end > filled) break;
+    pos = end;
+  }
+  return pos;
 }
 
 function needsRemap(captureColumns: readonly string[], finalColumns: readonly string[]): boolean {

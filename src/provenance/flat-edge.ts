@@ -90,6 +90,10 @@ export interface FlatEdgeBytes {
   keyEnd: Int32Array;
   valueStart: Int32Array;
   valueEnd: Int32Array;
+  /** 1 where the value holds a comma (its CSV field needs quotes). */
+  valueComma: Uint8Array;
+  /** True when from, to or type holds a comma. */
+  headComma: boolean;
   fromStart: number;
   fromEnd: number;
   toStart: number;
@@ -102,7 +106,22 @@ const MAX_KEYS = 64;
 
 export function newFlatEdgeBytes(): FlatEdgeBytes {
   const n = MAX_KEYS;
-  return { data: Buffer.alloc(0), count: 0, keyStart: new Int32Array(n), keyEnd: new Int32Array(n), valueStart: new Int32Array(n), valueEnd: new Int32Array(n), fromStart: 0, fromEnd: 0, toStart: 0, toEnd: 0, typeStart: 0, typeEnd: 0 };
+  return {
+    data: Buffer.alloc(0),
+    count: 0,
+    keyStart: new Int32Array(n),
+    keyEnd: new Int32Array(n),
+    valueStart: new Int32Array(n),
+    valueEnd: new Int32Array(n),
+    valueComma: new Uint8Array(n),
+    headComma: false,
+    fromStart: 0,
+    fromEnd: 0,
+    toStart: 0,
+    toEnd: 0,
+    typeStart: 0,
+    typeEnd: 0,
+  };
 }
 
 const HEAD_BYTES = Buffer.from(HEAD);
@@ -116,15 +135,44 @@ function startsWithBytes(data: Buffer, at: number, end: number, prefix: Buffer):
   return true;
 }
 
-/** Next `"` in [from, end), or -1. A loop: the strings are short, and Buffer.indexOf's call costs more. */
-function quote(data: Buffer, from: number, end: number): number {
-  for (let i = from; i < end; i++) if (data[i] === 34) return i;
+/** What a byte inside a JSON string means to the scanner: one table load a byte instead of several compares. */
+const ORDINARY = 0;
+const QUOTE = 1;
+const COMMA = 2;
+const NEEDS_DECODING = 3;
+const BYTE_CLASS = new Uint8Array(256);
+for (let b = 0; b < 32; b++) BYTE_CLASS[b] = NEEDS_DECODING;
+BYTE_CLASS[92 /* \\ */] = NEEDS_DECODING;
+BYTE_CLASS[34 /* " */] = QUOTE;
+BYTE_CLASS[44 /* , */] = COMMA;
+
+/** Set by stringEnd: whether the string it just closed holds a comma. */
+let stringHadComma = false;
+
+/**
+ * The closing `"` of a string whose content starts at `from`, or -1 when there is none before `end`
+ * or the string holds an escape or a control character (JSON.parse must decode it). Every byte
+ * between quotes passes through here, so this is also the line's check for escapes.
+ */
+function stringEnd(data: Buffer, from: number, end: number): number {
+  let comma = false;
+  for (let i = from; i < end; i++) {
+    const c = BYTE_CLASS[data[i]!]!;
+    if (c === ORDINARY) continue;
+    if (c === QUOTE) {
+      stringHadComma = comma;
+      return i;
+    }
+    if (c === COMMA) comma = true;
+    else return -1;
+  }
   return -1;
 }
 
 /**
- * scanFlatEdge on the bytes [start, end) of one line. The caller has checked the line for
- * backslashes and control characters (hasEscapesOrControls), so quotes delimit every string.
+ * scanFlatEdge on the bytes [start, end) of one line. Only strings with no escapes and no control
+ * characters are accepted (the structure between them is matched literally), so quotes delimit
+ * every string and the bytes are the decoded text.
  */
 export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out: FlatEdgeBytes): boolean {
   if (!startsWithBytes(data, start, end, HEAD_BYTES)) return false;
@@ -134,14 +182,15 @@ export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out:
   else {
     for (;;) {
       if (data[pos] !== 34 || n === MAX_KEYS) return false;
-      const keyEnd = quote(data, pos + 1, end);
+      const keyEnd = stringEnd(data, pos + 1, end);
       if (keyEnd === -1 || data[keyEnd + 1] !== 58 /* : */ || data[keyEnd + 2] !== 34) return false;
-      const valueEnd = quote(data, keyEnd + 3, end);
+      const valueEnd = stringEnd(data, keyEnd + 3, end);
       if (valueEnd === -1) return false;
       out.keyStart[n] = pos + 1;
       out.keyEnd[n] = keyEnd;
       out.valueStart[n] = keyEnd + 3;
       out.valueEnd[n] = valueEnd;
+      out.valueComma[n] = stringHadComma ? 1 : 0;
       n++;
       const next = data[valueEnd + 1];
       pos = valueEnd + 2;
@@ -151,16 +200,19 @@ export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out:
   }
   if (!startsWithBytes(data, pos, end, FROM_BYTES)) return false;
   const fromStart = pos + FROM_BYTES.length;
-  const fromEnd = quote(data, fromStart, end);
+  const fromEnd = stringEnd(data, fromStart, end);
   if (fromEnd === -1 || !startsWithBytes(data, fromEnd, end, TO_BYTES)) return false;
+  let headComma = stringHadComma;
   const toStart = fromEnd + TO_BYTES.length;
-  const toEnd = quote(data, toStart, end);
+  const toEnd = stringEnd(data, toStart, end);
   if (toEnd === -1 || !startsWithBytes(data, toEnd, end, TYPE_BYTES)) return false;
+  headComma ||= stringHadComma;
   const typeStart = toEnd + TYPE_BYTES.length;
-  const typeEnd = quote(data, typeStart, end);
+  const typeEnd = stringEnd(data, typeStart, end);
   if (typeEnd !== end - 2 || data[end - 1] !== 125) return false;
   out.data = data;
   out.count = n;
+  out.headComma = headComma || stringHadComma;
   out.fromStart = fromStart;
   out.fromEnd = fromEnd;
   out.toStart = toStart;
@@ -168,15 +220,6 @@ export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out:
   out.typeStart = typeStart;
   out.typeEnd = typeEnd;
   return true;
-}
-
-/** True when [start, end) holds a backslash or a control character other than the line feed. */
-export function hasEscapesOrControls(data: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const b = data[i]!;
-    if ((b < 32 && b !== 10) || b === 92) return true;
-  }
-  return false;
 }
 
 /** The string form of a byte-located edge (for paths that need strings). */

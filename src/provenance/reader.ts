@@ -8,7 +8,7 @@ import streamArray from 'stream-json/streamers/stream-array.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
 import { InputError } from '../errors.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
-import { type FlatEdge, type FlatEdgeBytes, freeOfControlCharacters, hasEscapesOrControls, newFlatEdge, newFlatEdgeBytes, scanFlatEdge, scanFlatEdgeBytes } from './flat-edge.js';
+import { type FlatEdge, type FlatEdgeBytes, freeOfControlCharacters, newFlatEdge, newFlatEdgeBytes, scanFlatEdge, scanFlatEdgeBytes } from './flat-edge.js';
 import { type ProvRecord, asProvRecord, explainInvalidRecord } from './records.js';
 
 export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
@@ -276,20 +276,23 @@ class LineModeReader {
   }
 
   private lineBytes(data: Buffer, start: number, end: number): void {
-    // Per line: without escapes or control characters, quotes delimit every string (one escaped
-    // command line elsewhere in the chunk does not send its neighbours to JSON.parse).
-    if (!this.pendingBad && !this.closedAtLine && (this.opened || this.layout === 'ndjson') && end - start < 1 << 19 && !hasEscapesOrControls(data, start, end)) {
+    if (!this.pendingBad && !this.closedAtLine && (this.opened || this.layout === 'ndjson') && end - start < 1 << 19 && data.length < 1 << 30) {
       const s = data[start] === 44 /* , */ ? start + 1 : start;
-      if (scanFlatEdgeBytes(data, s, end, this.flatBytes)) {
+      const e = data[end - 1] === 13 /* \r: CRLF line ends */ ? end - 1 : end;
+      if (scanFlatEdgeBytes(data, s, e, this.flatBytes)) {
         const line = ++this.line;
         this.lastContentLine = line;
         this.records++;
         this.sink.flatEdgeBytes!(this.flatBytes, line);
         return;
       }
+      // Both scanners accept the same lines (but for blank padding, rare and fine for JSON.parse).
+      this.handleLine(data.toString('utf8', start, end), false);
+      return;
     }
-    this.handleLine(data.toString('utf8', start, end));
+    this.handleLine(data.toString('utf8', start, end), true);
   }
+
   /** The text being split has no control characters (checked once per chunk, not per line). */
   private noControl = false;
 
@@ -325,7 +328,8 @@ class LineModeReader {
     return { layout: this.layout, records: this.records, invalid: this.invalid, lines: this.line, truncated };
   }
 
-  private handleLine(raw: string): void {
+  /** `tryFlatEdge`: false when the byte scanner already refused this line. */
+  private handleLine(raw: string, tryFlatEdge = true): void {
     const line = ++this.line;
     let s = raw;
     // Cheap trim: SPADE lines carry no padding, so only look at the ends.
@@ -356,7 +360,7 @@ class LineModeReader {
     }
     s = stripRecordLine(s);
     if (s.length === 0) return;
-    if (this.sink.flatEdge && scanFlatEdge(s, this.flat, this.noControl)) {
+    if (tryFlatEdge && this.sink.flatEdge && scanFlatEdge(s, this.flat, this.noControl)) {
       this.records++;
       this.sink.flatEdge(this.flat, line);
       return;
