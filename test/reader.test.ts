@@ -1,10 +1,11 @@
 // The streaming reader on its own: layout detection, every layout giving the same records (however
 // the bytes are chunked), line numbers, truncation, malformed records, gzip by magic bytes.
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
+import { type FlatRecordBytes, annotationsFromBytes, keyNames } from '../src/provenance/flat-edge.js';
 import { type OpenedInput, openInput } from '../src/provenance/input.js';
 import { type ReadResult, detectLayout, readProvenance } from '../src/provenance/reader.js';
 import type { ProvRecord } from '../src/provenance/records.js';
@@ -466,6 +467,48 @@ describe('openInput (files, gzip by magic bytes)', () => {
     await writeFile(p, gz);
     const err = await readError(await openInput(p));
     expect(err.message).toMatch(/^[^:]*corrupt\.json\.gz: corrupt gzip data/);
+  });
+
+  it('a file of many chunks (reused read buffers) reads record for record as JSON.parse, on the byte path too', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      const ann = { 'event id': String(i), note: i % 7 === 0 ? `a,b ü ${'x'.repeat(i % 300)}` : 'n', ...(i % 97 === 0 ? { esc: 'q"uote' } : {}) };
+      lines.push(JSON.stringify(i % 5 === 0 ? { annotations: ann, id: `v${i}`, type: 'Artifact' } : { annotations: ann, from: `v${i - (i % 5)}`, to: `v${i}`, type: 'Used' }));
+    }
+    const text = `[\n${lines.map((l, i) => (i === 0 ? l : `,${l}`)).join('\n')}\n]\n`;
+    expect(text.length).toBeGreaterThan(3 << 20); // several 1 MiB chunks
+    const p = path.join(dir, 'many-chunks.json');
+    await writeFile(p, text);
+    const expected = lines.map((l) => JSON.parse(l) as unknown);
+    const seen: unknown[] = [];
+    const decode = (e: FlatRecordBytes) => annotationsFromBytes(e, keyNames());
+    const str = (e: FlatRecordBytes, start: number, end: number) => e.data.toString('utf8', start, end);
+    const input = await openInput(p);
+    await readProvenance(input, {
+      record: (rec) => seen.push(rec),
+      flatEdgeBytes: (e) => seen.push({ annotations: decode(e), from: str(e, e.fromStart, e.fromEnd), to: str(e, e.toStart, e.toEnd), type: str(e, e.typeStart, e.typeEnd) }),
+      flatVertexBytes: (e) => seen.push({ annotations: decode(e), id: str(e, e.fromStart, e.fromEnd), type: str(e, e.typeStart, e.typeEnd) }),
+    });
+    expect(seen).toEqual(expected);
+    expect(input.sha256()).toBe(createHash('sha256').update(text).digest('hex'));
+  });
+
+  it('a read that stops at a malformed record still closes the file', async () => {
+    const good = JSON.stringify({ annotations: { k: 'v' }, from: 'a', to: 'b', type: 'Used' });
+    const text = `[\n${good}\n,{"broken\n${`,${good}\n`.repeat(50_000)}]\n`;
+    const p = path.join(dir, 'stops-early.json');
+    await writeFile(p, text);
+    const openFds = async () => (await readdir('/proc/self/fd')).length;
+    const before = await openFds();
+    const err = await readError(await openInput(p));
+    expect(err.message).toMatch(/stops-early\.json:3: /);
+    expect(await openFds()).toBe(before);
+    // Gzip: the decompressor is torn down too (and nothing waits for it forever).
+    const gz = path.join(dir, 'stops-early.json.gz');
+    await writeFile(gz, gzip(text));
+    const gzErr = await readError(await openInput(gz));
+    expect(gzErr.message).toMatch(/stops-early\.json\.gz:3: /);
+    expect(await openFds()).toBe(before);
   });
 
   it('missing files and directories are input errors naming them', async () => {

@@ -5,7 +5,7 @@
 // body length> as int32, then the CSV body. New columns are only ever appended, so a row written
 // before a key first appeared just needs trailing empty fields.
 import type { AttributionOutcome, Attributor } from '../attribution/result.js';
-import { ByteStrings, type FlatEdge, type FlatEdgeBytes, bytesEqualAscii, flatEdgeFromBytes, newFlatEdge } from '../provenance/flat-edge.js';
+import { ByteStrings, type FlatEdge, type FlatRecordBytes, annotationsFromBytes, bytesEqualAscii, flatEdgeFromBytes, keyNames, newFlatEdge } from '../provenance/flat-edge.js';
 import { IdIndex, type IntColumn } from '../provenance/id-index.js';
 import { openInput } from '../provenance/input.js';
 import { type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
@@ -69,8 +69,15 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
   const types_ = new ByteStrings();
   const operations = new ByteStrings();
   const asStrings = newFlatEdge();
+  const names = keyNames();
+  const showVertex = (type: string, a: number, ann: Record<string, string>) => {
+    const table = tableOfVertexType(type);
+    if (table === 'processes') attributor.process(a, ann);
+    else if (table === 'artifacts') attributor.artifact(a, ann);
+    else attributor.otherVertex(a, ann);
+  };
   return {
-    flatEdgeBytes(e: FlatEdgeBytes): void {
+    flatEdgeBytes(e: FlatRecordBytes): void {
       const data = e.data;
       const type = types_.get(data, e.typeStart, e.typeEnd);
       types.add(type);
@@ -100,16 +107,20 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
       attributor.edge(e.type, a, b, facts);
       spool.flatEdge(e, a, b);
     },
+    flatVertexBytes(e: FlatRecordBytes): void {
+      const data = e.data;
+      const type = types_.get(data, e.typeStart, e.typeEnd);
+      types.add(type);
+      const a = ids.indexOfBytes(data, e.fromStart, e.fromEnd);
+      const ann = annotationsFromBytes(e, names);
+      showVertex(type, a, ann);
+      spool.flatVertexBytes(e, a, type, () => data.toString('utf8', e.fromStart, e.fromEnd), ann);
+    },
     record(rec: ProvRecord): void {
       types.add(rec.type);
       const [a, b] = recordIndices(rec, ids);
       if (isEdge(rec)) attributor.edge(rec.type, a, b, rec.annotations);
-      else {
-        const table = tableOfVertexType(rec.type);
-        if (table === 'processes') attributor.process(a, rec.annotations);
-        else if (table === 'artifacts') attributor.artifact(a, rec.annotations);
-        else attributor.otherVertex(a, rec.annotations);
-      }
+      else showVertex(rec.type, a, rec.annotations);
       spool.record(rec, a, b);
     },
   };

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { BufferedFile } from '../output/files.js';
 import { csvField } from '../output/csv.js';
-import { type FlatEdge, type FlatEdgeBytes, copyBytes, detach } from '../provenance/flat-edge.js';
+import { type FlatEdge, type FlatRecordBytes, PositionalKeys, copyBytes, detach } from '../provenance/flat-edge.js';
 import { type IdIndex, IntColumn } from '../provenance/id-index.js';
 import { type ProvRecord, isEdge } from '../provenance/records.js';
 import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
@@ -65,29 +65,15 @@ class TableSpool {
   private columnStart = new Int32Array(64);
   private columnEnd = new Int32Array(64);
 
-  /** The column of key [start, end): looked up among the keys seen at this position (a few per edge kind). */
-  columnOfKeyBytes(position: number, data: Buffer, start: number, end: number): number {
-    const len = end - start;
-    const seen = (this.keysAt[position] ??= []);
-    outer: for (const entry of seen) {
-      const key = entry.key;
-      if (key.length !== len) continue;
-      for (let i = 0; i < len; i++) if (key[i] !== data[start + i]) continue outer;
-      return entry.column;
-    }
-    const column = this.columns.indexOf(data.toString('utf8', start, end));
-    if (seen.length < 16) seen.push({ key: Buffer.from(data.subarray(start, end)), column });
-    return column;
-  }
-
-  private readonly keysAt: { key: Buffer; column: number }[][] = [];
+  /** Byte-located keys → columns (a key first seen widens the table). */
+  private readonly columnsOfKeys = new PositionalKeys((key) => this.columns.indexOf(key));
 
   /** Writes `,value` for every column, values copied as bytes ([start, end) of data; -1 = empty). Returns the end. */
-  writeColumnsBytes(e: FlatEdgeBytes, block: Buffer, at: number): number {
+  writeColumnsBytes(e: FlatRecordBytes, block: Buffer, at: number): number {
     const data = e.data;
     const cols = this.keyColumns;
     // Columns first: a key seen here for the first time widens the table.
-    for (let i = 0; i < e.count; i++) cols[i] = this.columnOfKeyBytes(i, data, e.keyStart[i]!, e.keyEnd[i]!);
+    for (let i = 0; i < e.count; i++) cols[i] = this.columnsOfKeys.get(i, data, e.keyStart[i]!, e.keyEnd[i]!);
     const count = this.columns.keys.length;
     if (this.columnStart.length < count) {
       this.columnStart = new Int32Array(count * 2);
@@ -206,35 +192,61 @@ export class SpoolWriter {
   }
 
   /** A byte-located edge: the CSV body is assembled from byte ranges straight into the spool block. */
-  flatEdgeBytes(e: FlatEdgeBytes, a: number, b: number, time: string | undefined, asStrings: () => FlatEdge): void {
-    const edges = this.tables.edges;
+  flatEdgeBytes(e: FlatRecordBytes, a: number, b: number, time: string | undefined, asStrings: () => FlatEdge): void {
+    if (!this.bytesRecord(this.tables.edges, e, true, a, b, this.timeFlags(time))) this.flatEdge(asStrings(), a, b);
+  }
+
+  /** A byte-located vertex, `ann` its annotations (decoded for attribution, read here for filters). */
+  flatVertexBytes(e: FlatRecordBytes, a: number, type: string, id: () => string, ann: Record<string, string>): void {
+    const name = tableOfVertexType(type);
+    const flags = this.vertexFilterFlags(name, a, ann);
+    if (!this.bytesRecord(this.tables[name], e, false, a, -1, flags)) this.vertexRow(name, a, id(), type, ann, flags);
+  }
+
+  /**
+   * Writes the spool record from byte ranges: (prefixed) from,to,type or id,type, then the columns.
+   * False when it cannot (ids needing quotes, or too big for a block): use the string path.
+   */
+  private bytesRecord(table: TableSpool, e: FlatRecordBytes, edge: boolean, a: number, b: number, flags: number): boolean {
+    const prefix = this.prefixBytes;
+    if (prefix === undefined || e.headComma) return false;
     const data = e.data;
     let valueBytes = 0;
     for (let i = 0; i < e.count; i++) valueBytes += e.valueEnd[i]! - e.valueStart[i]!;
     // Values (each possibly quoted), a comma per column (some may be new), ids and type.
-    const prefix = this.prefixBytes;
-    // Ids with a capture prefix that needs quoting, or ids needing CSV quoting, take the string path.
-    if (prefix === undefined || e.headComma) {
-      this.flatEdge(asStrings(), a, b);
-      return;
-    }
-    const maxBody = valueBytes + 3 * e.count + edges.columns.keys.length + (e.typeEnd - e.fromStart) + 2 * prefix.length + 8;
-    const block = edges.file.beginRecord(maxBody);
-    if (!block) {
-      this.flatEdge(asStrings(), a, b);
-      return;
-    }
-    let at = edges.file.recordBodyStart;
+    const maxBody = valueBytes + 3 * e.count + table.columns.keys.length + (e.typeEnd - e.fromStart) + 2 * prefix.length + 8;
+    const block = table.file.beginRecord(maxBody);
+    if (!block) return false;
+    let at = table.file.recordBodyStart;
     at += copyBytes(prefix, 0, prefix.length, block, at);
     at += copyBytes(data, e.fromStart, e.fromEnd, block, at);
     block[at++] = 44;
-    at += copyBytes(prefix, 0, prefix.length, block, at);
-    at += copyBytes(data, e.toStart, e.toEnd, block, at);
-    block[at++] = 44;
+    if (edge) {
+      at += copyBytes(prefix, 0, prefix.length, block, at);
+      at += copyBytes(data, e.toStart, e.toEnd, block, at);
+      block[at++] = 44;
+    }
     at += copyBytes(data, e.typeStart, e.typeEnd, block, at);
-    at = edges.writeColumnsBytes(e, block, at);
-    edges.rows++;
-    edges.file.endRecord(edges.columns.keys.length, a, b, this.timeFlags(time), at);
+    at = table.writeColumnsBytes(e, block, at);
+    table.rows++;
+    table.file.endRecord(table.columns.keys.length, a, b, flags, at);
+    return true;
+  }
+
+  /** Output flags of a vertex from the record filters (also kept per vertex, for its edges). */
+  private vertexFilterFlags(name: TableName, a: number, ann: Record<string, string>): number {
+    if (name === 'artifacts' && this.dropSubtypes?.has(ann.subtype ?? '')) {
+      this.vertexFlags.set(a, this.vertexFlags.get(a) | Flag.droppedSubtype);
+      return Flag.droppedSubtype;
+    }
+    return 0;
+  }
+
+  private vertexRow(name: TableName, a: number, id: string, type: string, ann: Record<string, string>, flags: number): void {
+    const table = this.tables[name];
+    const body = `${csvField(this.prefix + id)},${csvField(type)}${table.annotationFields(ann)}`;
+    table.rows++;
+    table.file.writeRecord(table.columns.keys.length, a, -1, flags, body);
   }
 
   record(rec: ProvRecord, a: number, b: number): void {
@@ -245,15 +257,7 @@ export class SpoolWriter {
       return;
     }
     const name = tableOfVertexType(rec.type);
-    let flags = 0;
-    if (name === 'artifacts' && this.dropSubtypes?.has(ann.subtype ?? '')) {
-      flags |= Flag.droppedSubtype;
-      this.vertexFlags.set(a, this.vertexFlags.get(a) | Flag.droppedSubtype);
-    }
-    const table = this.tables[name];
-    const body = `${csvField(this.prefix + rec.id)},${csvField(rec.type)}${table.annotationFields(ann)}`;
-    table.rows++;
-    table.file.writeRecord(table.columns.keys.length, a, -1, flags, body);
+    this.vertexRow(name, a, rec.id, rec.type, ann, this.vertexFilterFlags(name, a, ann));
   }
 
   /** Writes out full buffers; call between input chunks. */

@@ -82,8 +82,11 @@ export function detach(s: string): string {
   return (` ${s}`).slice(1);
 }
 
-/** The same edge layout, located in a byte buffer: positions only, nothing decoded. */
-export interface FlatEdgeBytes {
+/**
+ * An edge, or a vertex `{"annotations":{...},"id":"<id>","type":"<Type>"}`, located in a byte
+ * buffer: positions only, nothing decoded.
+ */
+export interface FlatRecordBytes {
   data: Buffer;
   count: number;
   keyStart: Int32Array;
@@ -92,8 +95,9 @@ export interface FlatEdgeBytes {
   valueEnd: Int32Array;
   /** 1 where the value holds a comma (its CSV field needs quotes). */
   valueComma: Uint8Array;
-  /** True when from, to or type holds a comma. */
+  /** True when from, to, id or type holds a comma. */
   headComma: boolean;
+  /** Edges: from, to. Vertices: the id is in from (to is empty). */
   fromStart: number;
   fromEnd: number;
   toStart: number;
@@ -104,7 +108,7 @@ export interface FlatEdgeBytes {
 
 const MAX_KEYS = 64;
 
-export function newFlatEdgeBytes(): FlatEdgeBytes {
+export function newFlatRecordBytes(): FlatRecordBytes {
   const n = MAX_KEYS;
   return {
     data: Buffer.alloc(0),
@@ -128,6 +132,7 @@ const HEAD_BYTES = Buffer.from(HEAD);
 const FROM_BYTES = Buffer.from(FROM);
 const TO_BYTES = Buffer.from(TO);
 const TYPE_BYTES = Buffer.from(TYPE);
+const ID_BYTES = Buffer.from(',"id":"');
 
 function startsWithBytes(data: Buffer, at: number, end: number, prefix: Buffer): boolean {
   if (at + prefix.length > end) return false;
@@ -169,23 +174,28 @@ function stringEnd(data: Buffer, from: number, end: number): number {
   return -1;
 }
 
+/** What scanFlatRecordBytes found. */
+export const NOT_FLAT = 0;
+export const FLAT_EDGE = 1;
+export const FLAT_VERTEX = 2;
+
 /**
- * scanFlatEdge on the bytes [start, end) of one line. Only strings with no escapes and no control
- * characters are accepted (the structure between them is matched literally), so quotes delimit
- * every string and the bytes are the decoded text.
+ * scanFlatEdge on the bytes [start, end) of one line, and the vertex layout too when `vertices`.
+ * Only strings with no escapes and no control characters are accepted (the structure between them
+ * is matched literally), so quotes delimit every string and the bytes are the decoded text.
  */
-export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out: FlatEdgeBytes): boolean {
-  if (!startsWithBytes(data, start, end, HEAD_BYTES)) return false;
+export function scanFlatRecordBytes(data: Buffer, start: number, end: number, out: FlatRecordBytes, vertices: boolean): number {
+  if (!startsWithBytes(data, start, end, HEAD_BYTES)) return NOT_FLAT;
   let pos = start + HEAD_BYTES.length;
   let n = 0;
   if (data[pos] === 125 /* } */) pos++;
   else {
     for (;;) {
-      if (data[pos] !== 34 || n === MAX_KEYS) return false;
+      if (data[pos] !== 34 || n === MAX_KEYS) return NOT_FLAT;
       const keyEnd = stringEnd(data, pos + 1, end);
-      if (keyEnd === -1 || data[keyEnd + 1] !== 58 /* : */ || data[keyEnd + 2] !== 34) return false;
+      if (keyEnd === -1 || data[keyEnd + 1] !== 58 /* : */ || data[keyEnd + 2] !== 34) return NOT_FLAT;
       const valueEnd = stringEnd(data, keyEnd + 3, end);
-      if (valueEnd === -1) return false;
+      if (valueEnd === -1) return NOT_FLAT;
       out.keyStart[n] = pos + 1;
       out.keyEnd[n] = keyEnd;
       out.valueStart[n] = keyEnd + 3;
@@ -195,35 +205,51 @@ export function scanFlatEdgeBytes(data: Buffer, start: number, end: number, out:
       const next = data[valueEnd + 1];
       pos = valueEnd + 2;
       if (next === 125) break;
-      if (next !== 44) return false;
+      if (next !== 44) return NOT_FLAT;
     }
   }
-  if (!startsWithBytes(data, pos, end, FROM_BYTES)) return false;
-  const fromStart = pos + FROM_BYTES.length;
-  const fromEnd = stringEnd(data, fromStart, end);
-  if (fromEnd === -1 || !startsWithBytes(data, fromEnd, end, TO_BYTES)) return false;
-  let headComma = stringHadComma;
-  const toStart = fromEnd + TO_BYTES.length;
-  const toEnd = stringEnd(data, toStart, end);
-  if (toEnd === -1 || !startsWithBytes(data, toEnd, end, TYPE_BYTES)) return false;
-  headComma ||= stringHadComma;
-  const typeStart = toEnd + TYPE_BYTES.length;
+  let kind: number;
+  let headComma: boolean;
+  let typeStart: number;
+  if (startsWithBytes(data, pos, end, FROM_BYTES)) {
+    const fromStart = pos + FROM_BYTES.length;
+    const fromEnd = stringEnd(data, fromStart, end);
+    if (fromEnd === -1 || !startsWithBytes(data, fromEnd, end, TO_BYTES)) return NOT_FLAT;
+    headComma = stringHadComma;
+    const toStart = fromEnd + TO_BYTES.length;
+    const toEnd = stringEnd(data, toStart, end);
+    if (toEnd === -1 || !startsWithBytes(data, toEnd, end, TYPE_BYTES)) return NOT_FLAT;
+    headComma ||= stringHadComma;
+    out.fromStart = fromStart;
+    out.fromEnd = fromEnd;
+    out.toStart = toStart;
+    out.toEnd = toEnd;
+    typeStart = toEnd + TYPE_BYTES.length;
+    kind = FLAT_EDGE;
+  } else if (vertices && startsWithBytes(data, pos, end, ID_BYTES)) {
+    const idStart = pos + ID_BYTES.length;
+    const idEnd = stringEnd(data, idStart, end);
+    if (idEnd === -1 || !startsWithBytes(data, idEnd, end, TYPE_BYTES)) return NOT_FLAT;
+    headComma = stringHadComma;
+    out.fromStart = idStart;
+    out.fromEnd = idEnd;
+    out.toStart = idEnd;
+    out.toEnd = idEnd;
+    typeStart = idEnd + TYPE_BYTES.length;
+    kind = FLAT_VERTEX;
+  } else return NOT_FLAT;
   const typeEnd = stringEnd(data, typeStart, end);
-  if (typeEnd !== end - 2 || data[end - 1] !== 125) return false;
+  if (typeEnd !== end - 2 || data[end - 1] !== 125) return NOT_FLAT;
   out.data = data;
   out.count = n;
   out.headComma = headComma || stringHadComma;
-  out.fromStart = fromStart;
-  out.fromEnd = fromEnd;
-  out.toStart = toStart;
-  out.toEnd = toEnd;
   out.typeStart = typeStart;
   out.typeEnd = typeEnd;
-  return true;
+  return kind;
 }
 
 /** The string form of a byte-located edge (for paths that need strings). */
-export function flatEdgeFromBytes(e: FlatEdgeBytes, into: FlatEdge): FlatEdge {
+export function flatEdgeFromBytes(e: FlatRecordBytes, into: FlatEdge): FlatEdge {
   for (let i = 0; i < e.count; i++) {
     into.keys[i] = e.data.toString('utf8', e.keyStart[i], e.keyEnd[i]);
     into.values[i] = e.data.toString('utf8', e.valueStart[i], e.valueEnd[i]);
@@ -233,6 +259,52 @@ export function flatEdgeFromBytes(e: FlatEdgeBytes, into: FlatEdge): FlatEdge {
   into.to = e.data.toString('utf8', e.toStart, e.toEnd);
   into.type = e.data.toString('utf8', e.typeStart, e.typeEnd);
   return into;
+}
+
+/**
+ * Values keyed by an annotation key's bytes and its position in the record: records of one kind
+ * repeat their keys position by position, so each position sees a few distinct keys.
+ */
+export class PositionalKeys<T> {
+  private readonly at: { key: Buffer; value: T }[][] = [];
+  /** `make`: the value for a key (decoded) met for the first time at a position. */
+  constructor(private readonly make: (key: string) => T) {}
+
+  get(position: number, data: Buffer, start: number, end: number): T {
+    const len = end - start;
+    const seen = (this.at[position] ??= []);
+    outer: for (const entry of seen) {
+      const key = entry.key;
+      if (key.length !== len) continue;
+      for (let i = 0; i < len; i++) if (key[i] !== data[start + i]) continue outer;
+      return entry.value;
+    }
+    const value = this.make(data.toString('utf8', start, end));
+    if (seen.length < 16) seen.push({ key: Buffer.from(data.subarray(start, end)), value });
+    return value;
+  }
+}
+
+/** Annotation key names, decoded once per position. */
+export function keyNames(): PositionalKeys<string> {
+  return new PositionalKeys((key) => key);
+}
+
+/**
+ * The annotations of a byte-located record as the object JSON.parse would make (duplicate keys:
+ * the last value wins, in the first one's place).
+ */
+export function annotationsFromBytes(e: FlatRecordBytes, names: PositionalKeys<string>): Record<string, string> {
+  const data = e.data;
+  const ann: Record<string, string> = {};
+  for (let i = 0; i < e.count; i++) {
+    const key = names.get(i, data, e.keyStart[i]!, e.keyEnd[i]!);
+    const value = data.toString('utf8', e.valueStart[i]!, e.valueEnd[i]!);
+    // Assigning "__proto__" would set the prototype; JSON.parse makes it an own property.
+    if (key === '__proto__') Object.defineProperty(ann, key, { value, enumerable: true, writable: true, configurable: true });
+    else ann[key] = value;
+  }
+  return ann;
 }
 
 /** Decodes byte ranges that repeat (types, operations, keys) once: a few distinct values, looked up by content. */

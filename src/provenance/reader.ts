@@ -8,7 +8,7 @@ import streamArray from 'stream-json/streamers/stream-array.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
 import { InputError } from '../errors.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
-import { type FlatEdge, type FlatEdgeBytes, freeOfControlCharacters, newFlatEdge, newFlatEdgeBytes, scanFlatEdge, scanFlatEdgeBytes } from './flat-edge.js';
+import { FLAT_EDGE, type FlatEdge, type FlatRecordBytes, NOT_FLAT, freeOfControlCharacters, newFlatEdge, newFlatRecordBytes, scanFlatEdge, scanFlatRecordBytes } from './flat-edge.js';
 import { type ProvRecord, asProvRecord, explainInvalidRecord } from './records.js';
 
 export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
@@ -22,7 +22,9 @@ export interface RecordSink {
    */
   flatEdge?(edge: FlatEdge, line: number): void;
   /** Likewise, positions in the raw bytes (no strings made); `edge.data` is valid only during the call. */
-  flatEdgeBytes?(edge: FlatEdgeBytes, line: number): void;
+  flatEdgeBytes?(edge: FlatRecordBytes, line: number): void;
+  /** SPADE-layout vertices located in the raw bytes (only with flatEdgeBytes); valid only during the call. */
+  flatVertexBytes?(vertex: FlatRecordBytes, line: number): void;
 }
 
 export interface ReadOptions {
@@ -52,6 +54,15 @@ const FLUSH = Symbol.for('object-stream.none');
 
 export async function readProvenance(input: OpenedInput, sink: RecordSink, options: ReadOptions = {}): Promise<ReadResult> {
   const chunks = input.stream[Symbol.asyncIterator]();
+  try {
+    return await readFrom(chunks, input, sink, options);
+  } finally {
+    // Also after an error: the input's generators close the file.
+    await chunks.return?.(undefined);
+  }
+}
+
+async function readFrom(chunks: AsyncIterator<Buffer>, input: OpenedInput, sink: RecordSink, options: ReadOptions): Promise<ReadResult> {
   const decoder = new StringDecoder('utf8');
   let gzipCut: string | undefined;
   let ended = false;
@@ -89,7 +100,7 @@ export async function readProvenance(input: OpenedInput, sink: RecordSink, optio
     // piling up in the old generation (which is what made peak memory grow with the capture).
     const end = Math.min(offset + DECODE_SLICE, pending.length);
     const slice = offset === 0 && end === pending.length ? pending : pending.subarray(offset, end);
-    detectionBytes?.push(slice);
+    detectionBytes?.push(Buffer.from(slice)); // a copy: input chunks are reused buffers
     const text = decoder.write(slice);
     offset = end;
     if (offset >= pending.length) pending = undefined;
@@ -241,7 +252,7 @@ class LineModeReader {
   private pendingBad: { line: number; text: string; reason: string } | undefined;
   private lastContentLine = 0;
   private readonly flat: FlatEdge = newFlatEdge();
-  private readonly flatBytes: FlatEdgeBytes = newFlatEdgeBytes();
+  private readonly flatBytes: FlatRecordBytes = newFlatRecordBytes();
   private carryBytes: Buffer | undefined;
 
   /** Byte mode: splits lines in the raw bytes; edges go to sink.flatEdgeBytes, other lines to handleLine. */
@@ -279,11 +290,13 @@ class LineModeReader {
     if (!this.pendingBad && !this.closedAtLine && (this.opened || this.layout === 'ndjson') && end - start < 1 << 19 && data.length < 1 << 30) {
       const s = data[start] === 44 /* , */ ? start + 1 : start;
       const e = data[end - 1] === 13 /* \r: CRLF line ends */ ? end - 1 : end;
-      if (scanFlatEdgeBytes(data, s, e, this.flatBytes)) {
+      const found = scanFlatRecordBytes(data, s, e, this.flatBytes, this.sink.flatVertexBytes !== undefined);
+      if (found !== NOT_FLAT) {
         const line = ++this.line;
         this.lastContentLine = line;
         this.records++;
-        this.sink.flatEdgeBytes!(this.flatBytes, line);
+        if (found === FLAT_EDGE) this.sink.flatEdgeBytes!(this.flatBytes, line);
+        else this.sink.flatVertexBytes!(this.flatBytes, line);
         return;
       }
       // Both scanners accept the same lines (but for blank padding, rare and fine for JSON.parse).
