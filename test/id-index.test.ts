@@ -125,7 +125,7 @@ describe('IdIndex.indexOfBytes', () => {
 
 describe('IntColumn', () => {
   it('reads the fill value where nothing was set, grows on demand, tracks its length', () => {
-    const c = new IntColumn(-1, 4);
+    const c = new IntColumn(-1);
     expect(c.get(0)).toBe(-1);
     expect(c.get(1_000_000)).toBe(-1);
     expect(c.length).toBe(0);
@@ -139,5 +139,12 @@ describe('IntColumn', () => {
     c.set(5, 1);
     expect(c.length).toBe(100_001);
     expect(c.get(2)).toBe(7);
+    // Around the internal chunk boundaries (65,536 entries a chunk).
+    for (const i of [65_535, 65_536, 131_071, 131_072]) {
+      expect(c.get(i)).toBe(-1);
+      c.set(i, i);
+    }
+    expect([65_535, 65_536, 131_071, 131_072, 131_073].map((i) => c.get(i))).toEqual([65_535, 65_536, 131_071, 131_072, -1]);
+    expect(c.length).toBe(131_073);
   });
 });

@@ -2,7 +2,6 @@
 //
 // Pass 1 feeds every record here; state is per namespace, per process and per artifact (compact
 // typed columns), never per edge, so memory follows the number of vertices, not the capture size.
-import { detach } from '../provenance/flat-edge.js';
 import { IntColumn } from '../provenance/id-index.js';
 import type { Annotations } from '../provenance/records.js';
 import { isLocalAddress, normalizeAddress } from './addresses.js';
@@ -65,10 +64,11 @@ export class AutoAttributor implements Attributor {
   /** Artifact touched by a process that is not a probe. */
   private readonly artTgid = new IntColumn(UNKNOWN);
   private readonly sockets = new Map<number, SocketState>();
+  private readonly strings = new StringPool();
   private readonly netnsIds = new Map<string, number>();
   private readonly netns: NetnsEvidence[] = [];
   /** Process-tree edges as (child, parent) pairs. */
-  private readonly treeEdges: number[] = [];
+  private readonly treeEdges = new IntVector();
   /** pid → its newest process vertex; older vertices with the same pid chain through samePidBefore. */
   private readonly pidHead = new Map<number, number>();
   private readonly samePidBefore = new IntColumn(-1);
@@ -163,13 +163,14 @@ export class AutoAttributor implements Attributor {
     if (ann.subtype !== 'network socket') return;
     const inode = ann['net namespace'];
     const netns = knownNs(inode) ? this.netnsId(inode!) : UNKNOWN;
+    // Addresses, ports and protocols repeat across sockets: one string each, not one per socket.
     const socket: SocketState = {
       netns,
-      localAddress: normalizeAddress(ann['local address'] ?? ''),
-      localPort: ann['local port'] ?? '',
-      remoteAddress: normalizeAddress(ann['remote address'] ?? ''),
-      remotePort: ann['remote port'] ?? '',
-      protocol: (ann.protocol ?? '').toUpperCase(),
+      localAddress: this.strings.intern(normalizeAddress(ann['local address'] ?? '')),
+      localPort: this.strings.intern(ann['local port'] ?? ''),
+      remoteAddress: this.strings.intern(normalizeAddress(ann['remote address'] ?? '')),
+      remotePort: this.strings.intern(ann['remote port'] ?? ''),
+      protocol: this.strings.intern((ann.protocol ?? '').toUpperCase()),
       connects: 0,
       accepts: 0,
       firstTime: '',
@@ -204,7 +205,10 @@ export class AutoAttributor implements Attributor {
       processV = to;
       artifactV = from;
     } else if (type === 'WasTriggeredBy') {
-      if (!NAMESPACE_CHANGING_OPERATIONS.has(ann.operation ?? '')) this.treeEdges.push(from, to);
+      if (!NAMESPACE_CHANGING_OPERATIONS.has(ann.operation ?? '')) {
+        this.treeEdges.push(from);
+        this.treeEdges.push(to);
+      }
       return;
     } else {
       // Unknown edge types: link by what the endpoints turned out to be, when already seen.
@@ -227,8 +231,7 @@ export class AutoAttributor implements Attributor {
     if (!socket) return;
     if (op === 'accept') socket.accepts++;
     else socket.connects++;
-    // Kept past the record: detach it from the input text it was sliced from.
-    const time = detach(ann.time ?? '');
+    const time = ann.time ?? '';
     if (earlier(socket.firstTime, time)) socket.firstTime = time;
     if (socket.lastTime === '' || (time !== '' && Number(time) > Number(socket.lastTime))) socket.lastTime = time;
     const ownerNetns = socket.netns !== UNKNOWN ? socket.netns : netns;
@@ -299,7 +302,9 @@ export class AutoAttributor implements Attributor {
     }
     const inherited = this.inheritThroughTree();
     const treeResults = new Map<number, AttributionResult>();
-    for (const [v, label] of inherited) {
+    for (let i = 0; i < inherited.vertices.length; i++) {
+      const v = inherited.vertices[i]!;
+      const label = inherited.labels[i]!;
       if (out.has(v)) continue;
       if (label === CONFLICT) {
         const netnsSet = this.conflictingNetns.get(v) ?? [];
@@ -332,64 +337,108 @@ export class AutoAttributor implements Attributor {
   /**
    * Multi-source BFS over process-tree edges, in both directions, from processes whose netns is known
    * through processes whose netns is not: each takes the netns of its nearest known relatives, or
-   * CONFLICT when the nearest ones disagree.
+   * CONFLICT when the nearest ones disagree. Typed arrays throughout: on a large capture a Map and an
+   * array per vertex made the peak of the whole run here. Returns the vertices reached, in order, with
+   * their labels.
    */
-  private inheritThroughTree(): Map<number, number> {
-    const adjacency = new Map<number, number[]>();
-    const link = (a: number, b: number) => {
-      const l = adjacency.get(a);
-      if (l) l.push(b);
-      else adjacency.set(a, [b]);
-    };
+  private inheritThroughTree(): { vertices: Int32Array; labels: Int32Array } {
     const edges = this.treeEdges;
+    // Vertices of the kept edges get local numbers in order of first appearance (the frontier
+    // starts in that order); every array below is sized by them, not by all vertices.
+    const localOf = new IntColumn(-1);
+    const vertexOf = new IntVector();
+    const local = (v: number): number => {
+      let l = localOf.get(v);
+      if (l === -1) {
+        l = vertexOf.length;
+        vertexOf.push(v);
+        localOf.set(v, l);
+      }
+      return l;
+    };
+    const kept = new IntVector(); // local (child, parent) pairs
     for (let i = 0; i < edges.length; i += 2) {
-      const child = edges[i]!;
-      const parent = edges[i + 1]!;
-      const childKnown = this.procNetns.get(child) !== UNKNOWN;
-      const parentKnown = this.procNetns.get(parent) !== UNKNOWN;
-      if (childKnown && parentKnown) continue;
-      link(child, parent);
-      link(parent, child);
+      const child = edges.get(i);
+      const parent = edges.get(i + 1);
+      if (this.procNetns.get(child) !== UNKNOWN && this.procNetns.get(parent) !== UNKNOWN) continue;
+      kept.push(local(child));
+      kept.push(local(parent));
     }
-    const label = new Map<number, number>();
-    let frontier: number[] = [];
-    for (const v of adjacency.keys()) {
-      const n = this.procNetns.get(v);
-      if (n !== UNKNOWN) {
-        label.set(v, n);
-        frontier.push(v);
+    const count = vertexOf.length;
+    // Adjacency in compressed rows, each vertex's neighbours in edge order.
+    const start = new Int32Array(count + 1);
+    for (let i = 0; i < kept.length; i++) start[kept.get(i) + 1] = start[kept.get(i) + 1]! + 1;
+    for (let l = 0; l < count; l++) start[l + 1] = start[l + 1]! + start[l]!;
+    const fill = start.slice(0, count);
+    const neighbours = new Int32Array(kept.length);
+    for (let i = 0; i < kept.length; i += 2) {
+      const child = kept.get(i);
+      const parent = kept.get(i + 1);
+      neighbours[fill[child]!] = parent;
+      fill[child] = fill[child]! + 1;
+      neighbours[fill[parent]!] = child;
+      fill[parent] = fill[parent]! + 1;
+    }
+    const netnsOf = Int32Array.from({ length: count }, (_, l) => this.procNetns.get(vertexOf.get(l)));
+
+    const NONE = -10;
+    const label = new Int32Array(count).fill(NONE);
+    let frontier = new IntVector();
+    for (let l = 0; l < count; l++) {
+      if (netnsOf[l] !== UNKNOWN) {
+        label[l] = netnsOf[l]!;
+        frontier.push(l);
       }
     }
-    const inherited = new Map<number, number>();
+    const inherited = new IntVector();
+    // Per level: the first label passed to each reached vertex, and the rare vertices given several.
+    const firstPassed = new Int32Array(count).fill(NONE);
     while (frontier.length) {
-      const reached = new Map<number, Set<number>>();
-      for (const v of frontier) {
-        const l = label.get(v)!;
+      const reached = new IntVector();
+      const several = new Map<number, number[]>();
+      const pass = (w: number, x: number) => {
+        const first = firstPassed[w]!;
+        if (first === NONE) {
+          firstPassed[w] = x;
+          reached.push(w);
+        } else if (first !== x) {
+          const list = several.get(w) ?? several.set(w, [first]).get(w)!;
+          if (!list.includes(x)) list.push(x);
+        }
+      };
+      for (let i = 0; i < frontier.length; i++) {
+        const v = frontier.get(i);
+        const l = label[v]!;
         // A conflicting relative passes on the namespaces it is torn between, so the evidence can name them.
-        const passed = l === CONFLICT ? (this.conflictingNetns.get(v) ?? [CONFLICT]) : [l];
-        for (const w of adjacency.get(v) ?? []) {
-          if (label.has(w) || this.procNetns.get(w) !== UNKNOWN) continue;
-          const set = reached.get(w);
-          if (set) for (const x of passed) set.add(x);
-          else reached.set(w, new Set(passed));
+        const passed = l === CONFLICT ? (this.conflictingNetns.get(vertexOf.get(v)) ?? [CONFLICT]) : undefined;
+        for (let k = start[v]!; k < start[v + 1]!; k++) {
+          const w = neighbours[k]!;
+          if (label[w] !== NONE || netnsOf[w] !== UNKNOWN) continue;
+          if (passed === undefined) pass(w, l);
+          else for (const x of passed) pass(w, x);
         }
       }
-      frontier = [];
-      for (const [w, labels] of reached) {
+      frontier = new IntVector();
+      for (let i = 0; i < reached.length; i++) {
+        const w = reached.get(i);
+        const labels = several.get(w) ?? [firstPassed[w]!];
+        firstPassed[w] = NONE;
         let l: number;
-        if (labels.size === 1 && !labels.has(CONFLICT)) l = [...labels][0]!;
+        if (labels.length === 1 && labels[0] !== CONFLICT) l = labels[0]!;
         else {
           l = CONFLICT;
-          const sources = new Set<number>();
-          for (const x of labels) for (const n of x === CONFLICT ? [] : [x]) sources.add(n);
-          this.conflictingNetns.set(w, [...sources]);
+          this.conflictingNetns.set(
+            vertexOf.get(w),
+            labels.filter((x) => x !== CONFLICT),
+          );
         }
-        label.set(w, l);
-        inherited.set(w, l);
+        label[w] = l;
+        inherited.push(w);
         frontier.push(w);
       }
     }
-    return inherited;
+    const reachedLocal = inherited.toArray();
+    return { vertices: reachedLocal.map((l) => vertexOf.get(l)), labels: reachedLocal.map((l) => label[l]!) };
   }
 
   /** Artifacts: a socket's own netns; else the processes that used/generated it or own it by tgid. */
@@ -540,6 +589,40 @@ export class AutoAttributor implements Attributor {
 }
 
 const CONFLICT = -9;
+
+/** Shares equal strings (bounded: past the limit, strings are kept as they come). */
+class StringPool {
+  private readonly pool = new Map<string, string>();
+  intern(s: string): string {
+    const kept = this.pool.get(s);
+    if (kept !== undefined) return kept;
+    if (this.pool.size < 100_000) this.pool.set(s, s);
+    return s;
+  }
+}
+
+/** A growable list of int32 (a JS array of numbers takes twice the memory, and more while it grows). */
+class IntVector {
+  private data = new Int32Array(256);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+
+  get(i: number): number {
+    return this.data[i]!;
+  }
+
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
 
 /** Vertex → a short list of ints, as linked lists in typed arrays (a Set per vertex costs ~10x more). */
 class IntLists {

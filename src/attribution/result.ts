@@ -72,7 +72,10 @@ export interface EdgeFacts {
   time?: string | undefined;
 }
 
-/** Observes records in file order during pass 1, then decides. */
+/**
+ * Observes records in file order during pass 1, then decides. Strings handed over may be kept:
+ * the reader guarantees they are not slices pinning the input text.
+ */
 export interface Attributor {
   process(vertex: number, ann: Annotations): void;
   artifact(vertex: number, ann: Annotations): void;

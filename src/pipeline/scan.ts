@@ -5,10 +5,11 @@
 // body length> as int32, then the CSV body. New columns are only ever appended, so a row written
 // before a key first appeared just needs trailing empty fields.
 import type { AttributionOutcome, Attributor } from '../attribution/result.js';
-import { ByteStrings, type FlatEdge, type FlatRecordBytes, annotationsFromBytes, bytesEqualAscii, flatEdgeFromBytes, keyNames, newFlatEdge } from '../provenance/flat-edge.js';
+import { ByteStrings, type FlatEdge, type FlatRecordBytes, annotationsFromBytes, bytesEqualAscii, detach, flatEdgeFromBytes, keyNames, newFlatEdge } from '../provenance/flat-edge.js';
 import { IdIndex, type IntColumn } from '../provenance/id-index.js';
 import { openInput } from '../provenance/input.js';
 import { type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
+import { collectGarbage } from './gc.js';
 import { type ProvRecord, isEdge } from '../provenance/records.js';
 import { type RecordFilters, type SpoolResult, SpoolWriter, edgeFacts, recordIndices } from './spool.js';
 import { type TableName, tableOfVertexType } from './tables.js';
@@ -104,6 +105,8 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
       const a = ids.indexOf(e.from);
       const b = ids.indexOf(e.to);
       edgeFacts(e, facts);
+      // String-path values are slices of the input text: the attributor may keep the time.
+      if (facts.time !== undefined) facts.time = detach(facts.time);
       attributor.edge(e.type, a, b, facts);
       spool.flatEdge(e, a, b);
     },
@@ -127,6 +130,15 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
 }
 
 export async function scanCapture(input: ScanInput): Promise<ScanResult> {
+  const read = await readCapture(input);
+  // The id index and spool buffers are dead now: free them before attribution decides (its
+  // working memory would otherwise come on top of them at the peak of the run).
+  collectGarbage();
+  return { ...read, outcome: input.attributor.finish() };
+}
+
+/** Pass 1 proper: every record read, shown to the attributor and spooled. */
+async function readCapture(input: ScanInput): Promise<Omit<ScanResult, 'outcome'>> {
   const opened = await openInput(input.path);
   const ids = new IdIndex();
   const types = new TypeCounter();
@@ -161,6 +173,5 @@ export async function scanCapture(input: ScanInput): Promise<ScanResult> {
     read,
     recordsByType: types.toRecord(),
     ...spooled,
-    outcome: input.attributor.finish(),
   };
 }

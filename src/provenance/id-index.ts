@@ -5,9 +5,12 @@
 // Any other id (other tools, hand-written fixtures) falls back to a Map.
 
 const EMPTY = -1;
+const WORD_CHUNK_BITS = 14;
+const WORD_CHUNK_MASK = (1 << WORD_CHUNK_BITS) - 1;
 
 export class IdIndex {
-  private words = new Uint32Array(4 * 1024);
+  /** Four words an id, in chunks of 2^WORD_CHUNK_BITS ids (growing copies nothing). */
+  private readonly words: Uint32Array[] = [];
   private table = new Int32Array(2048).fill(EMPTY);
   private hexCount = 0;
   private readonly other = new Map<string, number>();
@@ -86,43 +89,36 @@ export class IdIndex {
     for (;;) {
       const entry = table[slot]!;
       if (entry === EMPTY) break;
-      const base = entry * 4;
-      const words = this.words;
-      if (words[base] === w0 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) return this.hexToIndex[entry]!;
+      const words = this.words[entry >>> WORD_CHUNK_BITS]!;
+      const base = (entry & WORD_CHUNK_MASK) << 2;
+      if (words[base] === w0 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) return this.hexToIndex.get(entry);
       slot = (slot + 1) & mask;
     }
     const entry = this.hexCount++;
-    if (entry * 4 + 4 > this.words.length) {
-      const grown = new Uint32Array(this.words.length * 2);
-      grown.set(this.words);
-      this.words = grown;
-    }
-    const at = entry * 4;
-    this.words[at] = w0;
-    this.words[at + 1] = w1;
-    this.words[at + 2] = w2;
-    this.words[at + 3] = w3;
+    if (entry >>> WORD_CHUNK_BITS === this.words.length) this.words.push(new Uint32Array(4 << WORD_CHUNK_BITS));
+    const words = this.words[entry >>> WORD_CHUNK_BITS]!;
+    const at = (entry & WORD_CHUNK_MASK) << 2;
+    words[at] = w0;
+    words[at + 1] = w1;
+    words[at + 2] = w2;
+    words[at + 3] = w3;
     const idx = this.nextIndex++;
-    if (entry >= this.hexToIndex.length) {
-      const grown = new Int32Array(this.hexToIndex.length * 2);
-      grown.set(this.hexToIndex);
-      this.hexToIndex = grown;
-    }
-    this.hexToIndex[entry] = idx;
+    this.hexToIndex.set(entry, idx);
     table[slot] = entry;
     if (this.hexCount * 2 > table.length) this.rehash();
     return idx;
   }
 
   /** Hex entries and the other map share one index sequence. */
-  private hexToIndex = new Int32Array(1024);
+  private readonly hexToIndex = new IntColumn(-1);
 
   private rehash(): void {
     const table = new Int32Array(this.table.length * 2).fill(EMPTY);
     const mask = table.length - 1;
     for (let entry = 0; entry < this.hexCount; entry++) {
-      const base = entry * 4;
-      let slot = (this.words[base]! ^ Math.imul(this.words[base + 3]!, 0x9e3779b1)) & mask;
+      const words = this.words[entry >>> WORD_CHUNK_BITS]!;
+      const base = (entry & WORD_CHUNK_MASK) << 2;
+      let slot = (words[base]! ^ Math.imul(words[base + 3]!, 0x9e3779b1)) & mask;
       while (table[slot] !== EMPTY) slot = (slot + 1) & mask;
       table[slot] = entry;
     }
@@ -161,33 +157,41 @@ function hexWordBytes(data: Buffer, at: number): number {
   return bad < 0 ? -1 : v >>> 0;
 }
 
-/** A growable Int32 column indexed by vertex index. */
+/** Entries per IntColumn chunk (256 KiB). */
+const CHUNK_BITS = 16;
+const CHUNK_SIZE = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK_SIZE - 1;
+
+/**
+ * A growable Int32 column indexed by vertex index, in fixed-size chunks: growing adds a chunk
+ * instead of copying into an array twice the size. Doubling left the old arrays as garbage that V8
+ * counts as external memory and collects late; with a dozen columns that was tens of MB of the
+ * peak on a gigabyte capture.
+ */
 export class IntColumn {
-  private data: Int32Array;
-  constructor(
-    private readonly fill: number,
-    initial = 1024,
-  ) {
-    this.data = new Int32Array(initial).fill(fill);
-  }
+  private readonly chunks: Int32Array[] = [];
   private used = 0;
+
+  constructor(private readonly fill: number) {}
 
   /** One past the highest index set. */
   get length(): number {
     return this.used;
   }
+
   get(i: number): number {
-    return i < this.data.length ? this.data[i]! : this.fill;
+    const chunk = this.chunks[i >>> CHUNK_BITS];
+    return chunk === undefined ? this.fill : chunk[i & CHUNK_MASK]!;
   }
+
   set(i: number, v: number): void {
-    if (i >= this.data.length) {
-      let n = this.data.length * 2;
-      while (n <= i) n *= 2;
-      const grown = new Int32Array(n).fill(this.fill);
-      grown.set(this.data);
-      this.data = grown;
+    const c = i >>> CHUNK_BITS;
+    let chunk = this.chunks[c];
+    if (chunk === undefined) {
+      while (this.chunks.length <= c) this.chunks.push(new Int32Array(CHUNK_SIZE).fill(this.fill));
+      chunk = this.chunks[c]!;
     }
-    this.data[i] = v;
+    chunk[i & CHUNK_MASK] = v;
     if (i >= this.used) this.used = i + 1;
   }
 }
