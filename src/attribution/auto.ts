@@ -11,6 +11,7 @@ import { type NetnsEvidence, decideNetns, emptyEvidence } from './decide.js';
 import type { NsMapEntry } from './ns-map.js';
 import type { AttributionOutcome, AttributionResult, Attributor, EdgeFacts, FlowRow, NetnsReport } from './result.js';
 import { UNATTRIBUTED } from './result.js';
+import { IntLists, IntMap, IntVector, ResultColumn, StringPool } from './columns.js';
 
 /** Executables of kubelet exec probes seen in the wild, used when no Pod spec says which. */
 export const DEFAULT_PROBE_EXECUTABLES = ['grpc_health_probe', 'grpc-health-probe'];
@@ -70,7 +71,7 @@ export class AutoAttributor implements Attributor {
   /** Process-tree edges as (child, parent) pairs. */
   private readonly treeEdges = new IntVector();
   /** pid → its newest process vertex; older vertices with the same pid chain through samePidBefore. */
-  private readonly pidHead = new Map<number, number>();
+  private readonly pidHead = new IntMap();
   private readonly samePidBefore = new IntColumn(-1);
   private readonly stems: string[];
   private readonly probeCommands: Set<string>;
@@ -119,9 +120,10 @@ export class AutoAttributor implements Attributor {
   process(v: number, ann: Annotations): void {
     this.kind.set(v, Kind.process);
     const pid = Number(ann.pid);
-    if (Number.isInteger(pid)) {
+    // Linux pids fit int32 (pid_max is at most 2^22); anything else cannot be a tgid either.
+    if (IntMap.fits(pid)) {
       const newest = this.pidHead.get(pid);
-      if (newest !== undefined) this.samePidBefore.set(v, newest);
+      if (newest !== -1) this.samePidBefore.set(v, newest);
       this.pidHead.set(pid, v);
     }
     if (this.isProbe(ann)) this.kind.set(v, Kind.process | PROBE);
@@ -158,7 +160,7 @@ export class AutoAttributor implements Attributor {
     const tgid = ann.tgid;
     if (tgid !== undefined) {
       const n = Number(tgid);
-      if (Number.isInteger(n)) this.artTgid.set(v, n);
+      if (IntMap.fits(n)) this.artTgid.set(v, n);
     }
     if (ann.subtype !== 'network socket') return;
     const inode = ann['net namespace'];
@@ -476,7 +478,7 @@ export class AutoAttributor implements Attributor {
       const tgid = this.artTgid.get(v);
       const viaTgid = new Set<number>();
       if (tgid !== UNKNOWN) {
-        for (let p = this.pidHead.get(tgid) ?? -1; p !== -1; p = this.samePidBefore.get(p)) {
+        for (let p = this.pidHead.get(tgid); p !== -1; p = this.samePidBefore.get(p)) {
           const n = this.procNetns.get(p);
           const g = n !== UNKNOWN ? -1 - n : p;
           viaTgid.add(g);
@@ -589,95 +591,3 @@ export class AutoAttributor implements Attributor {
 }
 
 const CONFLICT = -9;
-
-/** Shares equal strings (bounded: past the limit, strings are kept as they come). */
-class StringPool {
-  private readonly pool = new Map<string, string>();
-  intern(s: string): string {
-    const kept = this.pool.get(s);
-    if (kept !== undefined) return kept;
-    if (this.pool.size < 100_000) this.pool.set(s, s);
-    return s;
-  }
-}
-
-/** A growable list of int32 (a JS array of numbers takes twice the memory, and more while it grows). */
-class IntVector {
-  private data = new Int32Array(256);
-  length = 0;
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = v;
-  }
-
-  get(i: number): number {
-    return this.data[i]!;
-  }
-
-  toArray(): Int32Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
-/** Vertex → a short list of ints, as linked lists in typed arrays (a Set per vertex costs ~10x more). */
-class IntLists {
-  private readonly head = new IntColumn(-1);
-  private value = new Int32Array(1024);
-  private next = new Int32Array(1024);
-  private size = 0;
-
-  has(key: number, v: number): boolean {
-    for (let n = this.head.get(key); n !== -1; n = this.next[n]!) if (this.value[n] === v) return true;
-    return false;
-  }
-
-  addUnique(key: number, v: number): void {
-    if (this.has(key, v)) return;
-    if (this.size === this.value.length) {
-      const value = new Int32Array(this.size * 2);
-      value.set(this.value);
-      this.value = value;
-      const next = new Int32Array(this.size * 2);
-      next.set(this.next);
-      this.next = next;
-    }
-    const n = this.size++;
-    this.value[n] = v;
-    this.next[n] = this.head.get(key);
-    this.head.set(key, n);
-  }
-
-  forEach(key: number, fn: (v: number) => void): void {
-    for (let n = this.head.get(key); n !== -1; n = this.next[n]!) fn(this.value[n]!);
-  }
-}
-
-/** Vertex → result, as an index into a list of distinct results (a Map per vertex costs ~10x more). */
-class ResultColumn {
-  private readonly ids = new IntColumn(-1);
-  private readonly results: AttributionResult[] = [];
-  private readonly idOf = new Map<AttributionResult, number>();
-
-  set(v: number, r: AttributionResult): void {
-    let id = this.idOf.get(r);
-    if (id === undefined) {
-      id = this.results.push(r) - 1;
-      this.idOf.set(r, id);
-    }
-    this.ids.set(v, id);
-  }
-
-  get(v: number): AttributionResult | undefined {
-    const id = this.ids.get(v);
-    return id < 0 ? undefined : this.results[id];
-  }
-
-  has(v: number): boolean {
-    return this.ids.get(v) >= 0;
-  }
-}

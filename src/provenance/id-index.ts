@@ -9,7 +9,7 @@ const WORD_CHUNK_BITS = 14;
 const WORD_CHUNK_MASK = (1 << WORD_CHUNK_BITS) - 1;
 
 export class IdIndex {
-  /** Four words an id, in chunks of 2^WORD_CHUNK_BITS ids (growing copies nothing). */
+  /** Four words an index, in chunks of 2^WORD_CHUNK_BITS indices (growing copies nothing). */
   private readonly words: Uint32Array[] = [];
   private table = new Int32Array(2048).fill(EMPTY);
   private hexCount = 0;
@@ -81,46 +81,45 @@ export class IdIndex {
     return idx;
   }
 
+  /** The table holds vertex indices; an id's words sit at its index (other ids leave a hole there). */
   private hexLookup(w0: number, w1: number, w2: number, w3: number): number {
     const table = this.table;
     const mask = table.length - 1;
     // MD5 words are uniformly distributed: mixing two of them is hash enough.
     let slot = (w0 ^ Math.imul(w3, 0x9e3779b1)) & mask;
     for (;;) {
-      const entry = table[slot]!;
-      if (entry === EMPTY) break;
-      const words = this.words[entry >>> WORD_CHUNK_BITS]!;
-      const base = (entry & WORD_CHUNK_MASK) << 2;
-      if (words[base] === w0 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) return this.hexToIndex.get(entry);
+      const idx = table[slot]!;
+      if (idx === EMPTY) break;
+      const words = this.words[idx >>> WORD_CHUNK_BITS]!;
+      const base = (idx & WORD_CHUNK_MASK) << 2;
+      if (words[base] === w0 && words[base + 1] === w1 && words[base + 2] === w2 && words[base + 3] === w3) return idx;
       slot = (slot + 1) & mask;
     }
-    const entry = this.hexCount++;
-    if (entry >>> WORD_CHUNK_BITS === this.words.length) this.words.push(new Uint32Array(4 << WORD_CHUNK_BITS));
-    const words = this.words[entry >>> WORD_CHUNK_BITS]!;
-    const at = (entry & WORD_CHUNK_MASK) << 2;
+    const idx = this.nextIndex++;
+    while (idx >>> WORD_CHUNK_BITS >= this.words.length) this.words.push(new Uint32Array(4 << WORD_CHUNK_BITS));
+    const words = this.words[idx >>> WORD_CHUNK_BITS]!;
+    const at = (idx & WORD_CHUNK_MASK) << 2;
     words[at] = w0;
     words[at + 1] = w1;
     words[at + 2] = w2;
     words[at + 3] = w3;
-    const idx = this.nextIndex++;
-    this.hexToIndex.set(entry, idx);
-    table[slot] = entry;
-    if (this.hexCount * 2 > table.length) this.rehash();
+    table[slot] = idx;
+    if (++this.hexCount * 2 > table.length) this.rehash();
     return idx;
   }
 
-  /** Hex entries and the other map share one index sequence. */
-  private readonly hexToIndex = new IntColumn(-1);
-
   private rehash(): void {
-    const table = new Int32Array(this.table.length * 2).fill(EMPTY);
+    const old = this.table;
+    const table = new Int32Array(old.length * 2).fill(EMPTY);
     const mask = table.length - 1;
-    for (let entry = 0; entry < this.hexCount; entry++) {
-      const words = this.words[entry >>> WORD_CHUNK_BITS]!;
-      const base = (entry & WORD_CHUNK_MASK) << 2;
+    for (let i = 0; i < old.length; i++) {
+      const idx = old[i]!;
+      if (idx === EMPTY) continue;
+      const words = this.words[idx >>> WORD_CHUNK_BITS]!;
+      const base = (idx & WORD_CHUNK_MASK) << 2;
       let slot = (words[base]! ^ Math.imul(words[base + 3]!, 0x9e3779b1)) & mask;
       while (table[slot] !== EMPTY) slot = (slot + 1) & mask;
-      table[slot] = entry;
+      table[slot] = idx;
     }
     this.table = table;
   }
