@@ -174,6 +174,12 @@ function stringEnd(data: Buffer, from: number, end: number): number {
   return -1;
 }
 
+/** The end of a string starting at `from` when `next` follows its closing quote, else -1. */
+function stringBefore(data: Buffer, from: number, end: number, next: Buffer): number {
+  const close = stringEnd(data, from, end);
+  return close !== -1 && startsWithBytes(data, close, end, next) ? close : -1;
+}
+
 /** What scanFlatRecordBytes found. */
 export const NOT_FLAT = 0;
 export const FLAT_EDGE = 1;
@@ -212,30 +218,23 @@ export function scanFlatRecordBytes(data: Buffer, start: number, end: number, ou
   let headComma: boolean;
   let typeStart: number;
   if (startsWithBytes(data, pos, end, FROM_BYTES)) {
-    const fromStart = pos + FROM_BYTES.length;
-    const fromEnd = stringEnd(data, fromStart, end);
-    if (fromEnd === -1 || !startsWithBytes(data, fromEnd, end, TO_BYTES)) return NOT_FLAT;
+    out.fromStart = pos + FROM_BYTES.length;
+    out.fromEnd = stringBefore(data, out.fromStart, end, TO_BYTES);
+    if (out.fromEnd === -1) return NOT_FLAT;
     headComma = stringHadComma;
-    const toStart = fromEnd + TO_BYTES.length;
-    const toEnd = stringEnd(data, toStart, end);
-    if (toEnd === -1 || !startsWithBytes(data, toEnd, end, TYPE_BYTES)) return NOT_FLAT;
+    out.toStart = out.fromEnd + TO_BYTES.length;
+    out.toEnd = stringBefore(data, out.toStart, end, TYPE_BYTES);
+    if (out.toEnd === -1) return NOT_FLAT;
     headComma ||= stringHadComma;
-    out.fromStart = fromStart;
-    out.fromEnd = fromEnd;
-    out.toStart = toStart;
-    out.toEnd = toEnd;
-    typeStart = toEnd + TYPE_BYTES.length;
+    typeStart = out.toEnd + TYPE_BYTES.length;
     kind = FLAT_EDGE;
   } else if (vertices && startsWithBytes(data, pos, end, ID_BYTES)) {
-    const idStart = pos + ID_BYTES.length;
-    const idEnd = stringEnd(data, idStart, end);
-    if (idEnd === -1 || !startsWithBytes(data, idEnd, end, TYPE_BYTES)) return NOT_FLAT;
+    out.fromStart = pos + ID_BYTES.length;
+    out.fromEnd = stringBefore(data, out.fromStart, end, TYPE_BYTES);
+    if (out.fromEnd === -1) return NOT_FLAT;
     headComma = stringHadComma;
-    out.fromStart = idStart;
-    out.fromEnd = idEnd;
-    out.toStart = idEnd;
-    out.toEnd = idEnd;
-    typeStart = idEnd + TYPE_BYTES.length;
+    out.toStart = out.toEnd = out.fromEnd;
+    typeStart = out.fromEnd + TYPE_BYTES.length;
     kind = FLAT_VERTEX;
   } else return NOT_FLAT;
   const typeEnd = stringEnd(data, typeStart, end);
