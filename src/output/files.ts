@@ -150,7 +150,6 @@ export class BufferedFile {
     }
   }
 
-
   /** True when enough is buffered that the caller should await flush(). */
   get full(): boolean {
     return this.queued.length > 0 || this.used > BLOCK - (BLOCK >> 3);

@@ -128,8 +128,13 @@ async function* gunzip(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
         // A copy: zlib keeps the chunk past this call, and file chunks are reused buffers.
         if (!gz.write(Buffer.from(chunk))) {
           await new Promise<void>((resolve) => {
-            gz.once('drain', resolve);
-            gz.once('close', resolve);
+            const done = () => {
+              gz.off('drain', done);
+              gz.off('close', done);
+              resolve();
+            };
+            gz.on('drain', done);
+            gz.on('close', done);
           });
         }
       }
