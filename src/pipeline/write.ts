@@ -164,6 +164,7 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
     let next = Buffer.allocUnsafe(READ_BLOCK);
     let filled = (await handle.read(data, 0, data.length, null)).bytesRead;
     while (filled > 0) {
+      // Headers only: the next read starts before this block's rows are emitted.
       const complete = completeRecordsEnd(data, filled);
       const tail = filled - complete;
       if (tail === data.length) {

@@ -266,8 +266,14 @@ export function flatEdgeFromBytes(e: FlatRecordBytes, into: FlatEdge): FlatEdge 
  */
 export class PositionalKeys<T> {
   private readonly at: { key: Buffer; value: T }[][] = [];
-  /** `make`: the value for a key (decoded) met for the first time at a position. */
-  constructor(private readonly make: (key: string) => T) {}
+  /**
+   * `make`: the value for a key (decoded) met for the first time at a position; past `limit` keys
+   * at a position, further ones are decoded each time.
+   */
+  constructor(
+    private readonly make: (key: string) => T,
+    private readonly limit = 16,
+  ) {}
 
   get(position: number, data: Buffer, start: number, end: number): T {
     const len = end - start;
@@ -279,7 +285,7 @@ export class PositionalKeys<T> {
       return entry.value;
     }
     const value = this.make(data.toString('utf8', start, end));
-    if (seen.length < 16) seen.push({ key: Buffer.from(data.subarray(start, end)), value });
+    if (seen.length < this.limit) seen.push({ key: Buffer.from(data.subarray(start, end)), value });
     return value;
   }
 }
@@ -306,25 +312,12 @@ export function annotationsFromBytes(e: FlatRecordBytes, names: PositionalKeys<s
   return ann;
 }
 
-/** Decodes byte ranges that repeat (types, operations, keys) once: a few distinct values, looked up by content. */
+/** Decodes byte ranges that repeat (types, operations) once: a few distinct values, looked up by content. */
 export class ByteStrings {
-  private readonly keys: Buffer[] = [];
-  private readonly values: string[] = [];
+  private readonly seen = new PositionalKeys((text) => text, 256);
 
   get(data: Buffer, start: number, end: number): string {
-    const len = end - start;
-    outer: for (let k = 0; k < this.keys.length; k++) {
-      const key = this.keys[k]!;
-      if (key.length !== len) continue;
-      for (let i = 0; i < len; i++) if (key[i] !== data[start + i]) continue outer;
-      return this.values[k]!;
-    }
-    const value = data.toString('utf8', start, end);
-    if (this.keys.length < 256) {
-      this.keys.push(Buffer.from(data.subarray(start, end)));
-      this.values.push(value);
-    }
-    return value;
+    return this.seen.get(0, data, start, end);
   }
 }
 
