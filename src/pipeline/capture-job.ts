@@ -12,7 +12,7 @@ import { BufferedFile } from '../output/files.js';
 import { addServicesPolicy, preprocessPolicy } from './policy.js';
 import { type RecordFilters, type ScanResult, scanCapture } from './scan.js';
 import { TABLES, type TableName } from './tables.js';
-import { collectGarbage } from './gc.js';
+import { collectAfter } from './gc.js';
 import { type DropReason, type RowPolicy, writeTable } from './write.js';
 
 export type MatchMode = 'auto' | 'legacy';
@@ -108,7 +108,7 @@ export class CaptureJob {
       notes: outcome.notes,
       rejectedFile: scanned.read.invalid > 0 ? rejectedFile : undefined,
     };
-    collectGarbage(); // pass 1's structures, before pass 2 allocates its own
+    collectAfter(scanned.read.records); // pass 1's structures, before pass 2 allocates its own
     return new CaptureJob(init, scanned, summary);
   }
 

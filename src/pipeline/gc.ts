@@ -9,6 +9,17 @@ import { runInNewContext } from 'node:vm';
 
 let gc: (() => void) | undefined;
 
+/**
+ * Below this many records a capture's structures are small and a full collection (a few ms each)
+ * would only add up over many small captures.
+ */
+const WORTH_COLLECTING = 200_000;
+
+/** Collects after a capture of `records` records, when that is big enough to matter. */
+export function collectAfter(records: number): void {
+  if (records >= WORTH_COLLECTING) collectGarbage();
+}
+
 export function collectGarbage(): void {
   if (gc === undefined) {
     v8.setFlagsFromString('--expose-gc');

@@ -9,7 +9,7 @@ import { ByteStrings, type FlatEdge, type FlatRecordBytes, annotationsFromBytes,
 import { IdIndex, type IntColumn } from '../provenance/id-index.js';
 import { openInput } from '../provenance/input.js';
 import { type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
-import { collectGarbage } from './gc.js';
+import { collectAfter } from './gc.js';
 import { type ProvRecord, isEdge } from '../provenance/records.js';
 import { type RecordFilters, type SpoolResult, SpoolWriter, edgeFacts, recordIndices } from './spool.js';
 import { type TableName, tableOfVertexType } from './tables.js';
@@ -133,7 +133,7 @@ export async function scanCapture(input: ScanInput): Promise<ScanResult> {
   const read = await readCapture(input);
   // The id index and spool buffers are dead now: free them before attribution decides (its
   // working memory would otherwise come on top of them at the peak of the run).
-  collectGarbage();
+  collectAfter(read.read.records);
   return { ...read, outcome: input.attributor.finish() };
 }
 
