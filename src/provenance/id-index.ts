@@ -96,8 +96,7 @@ export class IdIndex {
       slot = (slot + 1) & mask;
     }
     const idx = this.nextIndex++;
-    while (idx >>> WORD_CHUNK_BITS >= this.words.length) this.words.push(new Uint32Array(4 << WORD_CHUNK_BITS));
-    const words = this.words[idx >>> WORD_CHUNK_BITS]!;
+    const words = this.wordsFor(idx);
     const at = (idx & WORD_CHUNK_MASK) << 2;
     words[at] = w0;
     words[at + 1] = w1;
@@ -106,6 +105,20 @@ export class IdIndex {
     table[slot] = idx;
     if (++this.hexCount * 2 > table.length) this.rehash();
     return idx;
+  }
+
+  /** The chunk that holds index `idx`'s words, made or grown (the first chunk doubles up to full size). */
+  private wordsFor(idx: number): Uint32Array {
+    const c = idx >>> WORD_CHUNK_BITS;
+    const at = (idx & WORD_CHUNK_MASK) << 2;
+    if (this.words.length === 0) this.words.push(new Uint32Array(4 * 1024));
+    if (c === 0 && at >= this.words[0]!.length) {
+      const grown = new Uint32Array(Math.min(this.words[0]!.length * 2, 4 << WORD_CHUNK_BITS));
+      grown.set(this.words[0]!);
+      this.words[0] = grown;
+    }
+    while (c >= this.words.length) this.words.push(new Uint32Array(4 << WORD_CHUNK_BITS));
+    return this.words[c]!;
   }
 
   private rehash(): void {
@@ -160,12 +173,14 @@ function hexWordBytes(data: Buffer, at: number): number {
 const CHUNK_BITS = 16;
 const CHUNK_SIZE = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK_SIZE - 1;
+const FIRST_CHUNK = 1024;
 
 /**
  * A growable Int32 column indexed by vertex index, in fixed-size chunks: growing adds a chunk
  * instead of copying into an array twice the size. Doubling left the old arrays as garbage that V8
  * counts as external memory and collects late; with a dozen columns that was tens of MB of the
- * peak on a gigabyte capture.
+ * peak on a gigabyte capture. The first chunk starts small and doubles up to the chunk size, so a
+ * small capture (or one of many) does not pay 256 KiB a column.
  */
 export class IntColumn {
   private readonly chunks: Int32Array[] = [];
@@ -180,17 +195,31 @@ export class IntColumn {
 
   get(i: number): number {
     const chunk = this.chunks[i >>> CHUNK_BITS];
-    return chunk === undefined ? this.fill : chunk[i & CHUNK_MASK]!;
+    const j = i & CHUNK_MASK;
+    return chunk === undefined || j >= chunk.length ? this.fill : chunk[j]!;
   }
 
   set(i: number, v: number): void {
     const c = i >>> CHUNK_BITS;
+    const j = i & CHUNK_MASK;
     let chunk = this.chunks[c];
-    if (chunk === undefined) {
-      while (this.chunks.length <= c) this.chunks.push(new Int32Array(CHUNK_SIZE).fill(this.fill));
-      chunk = this.chunks[c]!;
-    }
-    chunk[i & CHUNK_MASK] = v;
+    if (chunk === undefined || j >= chunk.length) chunk = this.grow(c, j);
+    chunk[j] = v;
     if (i >= this.used) this.used = i + 1;
+  }
+
+  /** Makes chunk `c` hold offset `j`: chunks before it exist, chunk 0 doubles until it fits. */
+  private grow(c: number, j: number): Int32Array {
+    if (this.chunks.length === 0) this.chunks.push(new Int32Array(FIRST_CHUNK).fill(this.fill));
+    if (c === 0) {
+      let size = this.chunks[0]!.length;
+      while (size <= j) size *= 2;
+      const grown = new Int32Array(Math.min(size, CHUNK_SIZE)).fill(this.fill);
+      grown.set(this.chunks[0]!);
+      this.chunks[0] = grown;
+      return grown;
+    }
+    while (this.chunks.length <= c) this.chunks.push(new Int32Array(CHUNK_SIZE).fill(this.fill));
+    return this.chunks[c]!;
   }
 }
