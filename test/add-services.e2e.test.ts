@@ -205,6 +205,31 @@ describe('every input layout gives byte-identical CSVs', () => {
   });
 });
 
+describe('commas in values and ids on the byte path', () => {
+  it('quote exactly as the JSON.parse path does (same bytes as the pretty layout), and the rows are the records', async () => {
+    const extra: RawRecord[] = [
+      { annotations: { pid: '900', ppid: '1', name: 'sh', 'command line': 'sh -c a,b', cwd: '/x,y' }, id: 'cc000000000000000000000000000901', type: 'Process' },
+      { annotations: { path: '/tmp/a,b', subtype: 'file' }, id: 'cc00000000000000000000000000,902', type: 'Artifact' },
+      { annotations: { operation: 'open', flags: 'O_RDONLY,O_CLOEXEC', time: '1700000001.5' }, from: 'cc000000000000000000000000000901', to: 'cc00000000000000000000000000,902', type: 'Used' },
+      { annotations: { operation: 'close', 'x,key': 'v' }, from: 'cc000000000000000000000000000901', to: 'cc00000000000000000000000000,902', type: 'Used' },
+    ];
+    const all = [...records, ...extra];
+    const outs: string[] = [];
+    for (const layout of ['spade-array', 'pretty-array'] as const) {
+      const out = fresh('out-commas');
+      const run = await addServices([await put(`${fresh('commas')}.json`, LAYOUTS[layout](all)), 'services.json', '-o', out, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      outs.push(out);
+    }
+    const [viaBytes, viaParse] = [await outputBytes(outs[0]!), await outputBytes(outs[1]!)];
+    for (const f of Object.keys(viaParse)) expect(viaBytes[f]!.equals(viaParse[f]!), f).toBe(true);
+    for (const quoted of ['"sh -c a,b"', '"/x,y"']) expect(viaBytes[FILES.processes]!.toString()).toContain(quoted);
+    for (const quoted of ['"cc00000000000000000000000000,902"', '"O_RDONLY,O_CLOEXEC"']) expect(viaBytes[FILES.edges]!.toString()).toContain(quoted);
+    expect(viaBytes[FILES.edges]!.toString().split('\n')[0]).toContain(',"x,key",');
+    expectRows(outs[0]!, expectedTables(all));
+  });
+});
+
 describe('CSV columns and values', () => {
   const out = 'out-content';
   let run: CliRun;
