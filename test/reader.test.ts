@@ -24,6 +24,7 @@ import {
   smallRecords,
   spadeArray,
 } from './support/capture.js';
+import { seededRandom } from './support/random.js';
 
 /** An in-memory input, cut into `chunk`-byte pieces (to put chunk boundaries everywhere, mid-character too). */
 function memoryInput(data: string | Buffer, chunk = 1 << 20, name = 'mem.json'): OpenedInput {
@@ -234,14 +235,7 @@ describe('the SPADE-layout edge fast path (sink.flatEdge)', () => {
   });
 
   it('hands out exactly what JSON.parse would, for 3,000 random edge lines (escapes, odd spacing, key orders)', async () => {
-    let seed = 7;
-    const rand = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 2 ** 32;
-    };
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const { rand, pick } = seededRandom(7);
     const chars = ['a', 'Z', ' ', ',', ':', '{', '}', '[', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '进', '😀', '"from":"', '","to":"'];
     const str = () => Array.from({ length: Math.floor(rand() * 5) }, () => pick(chars)).join('');
     const keys = ['operation', 'time', 'event id', 'x y', 'k"q', 'ü', '', 'from', 'type'];

@@ -2,6 +2,7 @@
 // schemas accept, since zod only runs to explain a rejection.
 import { describe, expect, it } from 'vitest';
 import { EdgeSchema, VertexSchema, asProvRecord, explainInvalidRecord, isEdge } from '../src/provenance/records.js';
+import { seededRandom } from './support/random.js';
 
 const H = 'aa000000000000000000000000000001';
 
@@ -112,15 +113,7 @@ describe('asProvRecord agrees with the zod schemas', () => {
   });
 
   it('agrees on 5,000 random records built from valid and invalid pieces', () => {
-    // A small deterministic PRNG so a failure reproduces.
-    let seed = 0x2545f491;
-    const rand = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 2 ** 32;
-    };
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const { rand, pick } = seededRandom(0x2545f491);
     const MISSING = Symbol('missing');
     const scalars: unknown[] = ['', 'a', H, 0, 1.5, true, false, null, [], ['x'], {}, { a: 'b' }, MISSING];
     const annValues: unknown[] = ['', '1', 'x y', 0, null, true, [], {}, ['1']];
