@@ -24,7 +24,9 @@ export function buildProgram(): Command {
   program.addHelpText(
     'after',
     `
-Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid or unreadable input, 4 Kubernetes API failure.
+Exit codes: 0 ok, 1 internal error, 2 usage (also: an output directory that cannot be written, or one
+another run is writing to), 3 invalid or unreadable input (or outputs that cannot be written: disk
+full), 4 Kubernetes API failure. With --json, a failure still prints {"ok": false, "exitCode", "error"}.
 
 Examples:
   $ clarion-enrich add-services prov.json svc.json --out-dir out/
@@ -32,6 +34,18 @@ Examples:
   $ clarion-enrich fetch -n shop -o cluster.json`,
   );
   return program;
+}
+
+/**
+ * With --json, a failed run still prints a summary on stdout (`ok: false`, the exit code and the
+ * error), so `--json > summary.json` in CI is never empty.
+ */
+function reportFailure(argv: readonly string[], exitCode: number, message: string): number {
+  if (argv.includes('--json')) {
+    const command = argv.slice(2).find((a) => !a.startsWith('-')) ?? null;
+    process.stdout.write(`${JSON.stringify({ command, ok: false, exitCode, error: message }, null, 2)}\n`);
+  }
+  return exitCode;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -54,13 +68,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version arrive here as "errors" with exit code 0.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      return err.exitCode === 0 ? ExitCode.ok : reportFailure(argv, ExitCode.usage, err.message);
     }
     if (err instanceof CliError) {
       process.stderr.write(`clarion-enrich: ${err.message}\n`);
-      return err.exitCode;
+      return reportFailure(argv, err.exitCode, err.message);
     }
     process.stderr.write(`clarion-enrich: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    return ExitCode.internal;
+    return reportFailure(argv, ExitCode.internal, `internal error: ${(err as Error)?.message ?? String(err)}`);
   }
 }

@@ -39,8 +39,10 @@ import {
 const records = smallRecords();
 const expected = expectedTables(records);
 const ALL_TABLES: TableKey[] = ['processes', 'artifacts', 'edges', 'others'];
-/** What a successful auto run leaves in the out dir: the four tables (Agent/Principal rows exist) and flows. */
+/** The data files of a successful auto run: the four tables (Agent/Principal rows exist) and flows. */
 const OUTPUT_LISTING = [FILES.processes, FILES.artifacts, FILES.edges, FILES.others, FILES.flows].sort();
+/** The manifest, written last (it lists the data files with their sha256; it holds timings, so runs differ). */
+const MANIFEST = 'summary.json';
 
 let work: string;
 let counter = 0;
@@ -59,9 +61,10 @@ function addServices(args: string[], stdin?: string | Buffer): Promise<CliRun> {
   return runCli(['add-services', ...args], { cwd: work, stdin });
 }
 
+/** The data files of an out dir as bytes (the manifest aside: it holds timings and input paths). */
 async function outputBytes(outDir: string): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};
-  for (const f of await listDir(path.join(work, outDir))) out[f] = await readFile(path.join(work, outDir, f));
+  for (const f of await listDir(path.join(work, outDir))) if (f !== MANIFEST) out[f] = await readFile(path.join(work, outDir, f));
   return out;
 }
 
@@ -75,7 +78,7 @@ interface Summary {
   perService: { processes: Record<string, number>; artifacts: Record<string, number> };
   unattributed: { processes: number; artifacts: number };
   inputs: { path: string; bytes: number; sha256: string; gzip: boolean; layout: string; records: number; invalid: number; truncated: { line: number; reason: string } | null }[];
-  rejected: { file: string | null; count: number };
+  rejected: { file: string | null; count: number; byCode: Record<string, number> };
   warnings: string[];
   truncated: boolean;
   elapsedSeconds: number;
@@ -354,7 +357,7 @@ describe.concurrent('summary', () => {
     const raw = await readFile(path.join(work, 'capture.json'));
     expect(s.inputs).toHaveLength(1);
     expect(s.inputs[0]).toMatchObject({ path: 'capture.json', bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex'), records: records.length, invalid: 0, truncated: null });
-    expect(s.rejected).toEqual({ file: null, count: 0 });
+    expect(s.rejected).toEqual({ file: null, count: 0, byCode: {} });
     expect(s.warnings).toEqual([]);
     expect(s.truncated).toBe(false);
     expect(typeof s.elapsedSeconds).toBe('number');
@@ -548,7 +551,7 @@ describe('malformed records', () => {
     expect(run.code, run.stderr).toBe(0);
     const kept = records.filter((_, i) => !bad.has(i));
     expectRows(out, expectedTables(kept));
-    expect(await listDir(path.join(work, out))).toEqual([...OUTPUT_LISTING, 'rejected.ndjson'].sort());
+    expect(await listDir(path.join(work, out))).toEqual([...OUTPUT_LISTING, 'rejected.ndjson', MANIFEST].sort());
     const rejected = (await readFile(path.join(work, out, 'rejected.ndjson'), 'utf8'))
       .trimEnd()
       .split('\n')
@@ -574,7 +577,7 @@ describe('malformed records', () => {
     const out = fresh('out-skip-clean');
     const run = await addServices(['capture.json', 'services.json', '-o', out, '--skip-invalid']);
     expect(run.code, run.stderr).toBe(0);
-    expect(await listDir(path.join(work, out))).toEqual(OUTPUT_LISTING);
+    expect(await listDir(path.join(work, out))).toEqual([...OUTPUT_LISTING, MANIFEST].sort());
   });
 });
 

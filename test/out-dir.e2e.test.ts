@@ -12,7 +12,7 @@ describe('--out-dir that cannot be created', () => {
     try {
       const run = await runCli(args('/proc/no-such-dir/out'), { cwd, timeoutMs: 15_000 });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('--out-dir /proc/no-such-dir/out: cannot create the directory');
+      expect(run.stderr).toContain('output directory /proc/no-such-dir/out: cannot create the directory');
     } finally {
       await removeDir(cwd);
     }

@@ -42,27 +42,32 @@ function memoryInput(data: string | Buffer, chunk = 1 << 20, name = 'mem.json'):
 }
 
 interface Collected {
-  records: ProvRecord[];
+  /** The records as the capture holds them (the reader's `kind` tag taken off). */
+  records: RawRecord[];
+  kinds: ProvRecord['kind'][];
   lines: number[];
-  invalid: { line: number; text: string; reason: string }[];
+  invalid: { line: number; text: string; reason: string; code: string }[];
   result: ReadResult;
 }
 
 async function collect(input: OpenedInput, skipInvalid = false): Promise<Collected> {
-  const records: ProvRecord[] = [];
+  const records: RawRecord[] = [];
+  const kinds: ProvRecord['kind'][] = [];
   const lines: number[] = [];
   const invalid: Collected['invalid'] = [];
   const result = await readProvenance(
     input,
     {
       record(rec, line) {
-        records.push(rec);
+        const { kind, ...plain } = rec;
+        records.push(plain);
+        kinds.push(kind);
         lines.push(line);
       },
     },
-    skipInvalid ? { onInvalid: (line, text, reason) => invalid.push({ line, text, reason }) } : {},
+    skipInvalid ? { onInvalid: (line, text, reason, code) => invalid.push({ line, text, reason, code }) } : {},
   );
-  return { records, lines, invalid, result };
+  return { records, kinds, lines, invalid, result };
 }
 
 /** What the reader hands out: the record, with `annotations: {}` when the capture omitted them. */
@@ -100,16 +105,29 @@ describe('detectLayout', () => {
     ['\n\n  [\n\n{"type":"Process","id":"a"}\n', 'spade-array'],
     // A one-line record cut short or broken is still SPADE's layout: the line reader reports it.
     ['[\n{"type":"Process","id":\n,{"type":"Process","id":"b"}\n', 'spade-array'],
+    ['[{"type":"Process","id":"a"},\n{"type":"Process","id":"b"}]\n', 'spade-array'],
+    ['[{"type":"Process","id":"a"}]\n', 'spade-array'],
     ['[\n  {\n    "type": "Process",\n', 'pretty-array'],
     ['[{\n"type": "Process",\n', 'pretty-array'],
+    // One JSON array on one line (json.dump, jq -c, JSON.stringify): stream-json, never "0 records".
+    ['[{"type":"Process","id":"a"},{"type":"Process","id":"b"}]\n', 'pretty-array'],
+    ['[{"type":"Process","id":"a"}, {"type":"Process","id":"b"}]', 'pretty-array'],
+    ['[{"type":"Process","id":"a"},{"type":"Pro', 'pretty-array'],
     ['{"type":"Process","id":"a"}\n', 'ndjson'],
     ['{\n  "type": "Process",\n', 'json-stream'],
+    ['{"type":"Process","id":"a"}{"type":"Process","id":"b"}', 'json-stream'],
   ] as const)('%j is %s', (text, layout) => {
-    expect(detectLayout(text, 'x.json')).toBe(layout);
+    expect(detectLayout(text, !text.endsWith('\n'), 'x.json')).toBe(layout);
+  });
+
+  it('a first line that does not end within the look-ahead is a one-line document, not a line layout', () => {
+    const long = `[${'{"type":"Process","id":"a"},'.repeat(50_000)}`;
+    expect(detectLayout(long, false, 'x.json')).toBe('pretty-array');
+    expect(detectLayout(`{"a":[${'1,'.repeat(600_000)}`, false, 'x.json')).toBe('json-stream');
   });
 
   it('rejects text that is not JSON records, naming file and line', () => {
-    expect(() => detectLayout('\nhello world\n', 'x.json')).toThrow(/^x\.json:2: expected '\[' or '\{'/);
+    expect(() => detectLayout('\nhello world\n', false, 'x.json')).toThrow(/^x\.json:2: expected '\[' or '\{'/);
   });
 });
 
@@ -193,7 +211,7 @@ describe('every layout yields the same records', () => {
   });
 });
 
-describe('the SPADE-layout edge fast path (sink.flatEdge)', () => {
+describe('the byte path (sink.flatEdgeBytes / flatVertexBytes)', () => {
   type Entry = [string, string];
   interface Seen {
     type: string;
@@ -204,29 +222,68 @@ describe('the SPADE-layout edge fast path (sink.flatEdge)', () => {
     line: number;
   }
 
-  async function readBoth(text: string): Promise<{ plain: Seen[]; flat: Seen[]; flatCalls: number }> {
+  function seenOfBytes(e: FlatRecordBytes, line: number, vertex: boolean): Seen {
+    const str = (a: number, b: number) => e.data.toString('utf8', a, b);
+    const entries = Object.entries(annotationsFromBytes(e, keyNames()));
+    const type = str(e.typeStart, e.typeEnd);
+    return vertex ? { type, id: str(e.fromStart, e.fromEnd), entries, line } : { type, from: str(e.fromStart, e.fromEnd), to: str(e.toStart, e.toEnd), entries, line };
+  }
+
+  /** The same text read through JSON.parse only, and through the byte path, cut into `chunk`-byte pieces. */
+  async function readBoth(text: string | Buffer, chunk = 29): Promise<{ plain: Seen[]; flat: Seen[]; flatCalls: number }> {
+    const strip = (r: ProvRecord, line: number): Seen => {
+      const { kind: _kind, annotations, ...rest } = r;
+      return { ...rest, entries: Object.entries(annotations), line } as Seen;
+    };
     const plain: Seen[] = [];
-    await readProvenance(memoryInput(text, 29), {
-      record(r, line) {
-        plain.push({ ...r, entries: Object.entries(r.annotations), line } as Seen);
-      },
-    });
+    await readProvenance(memoryInput(text, 1 << 20), { record: (r, line) => void plain.push(strip(r, line)) });
     const flat: Seen[] = [];
     let flatCalls = 0;
-    await readProvenance(memoryInput(text, 29), {
-      record(r, line) {
-        flat.push({ ...r, entries: Object.entries(r.annotations), line } as Seen);
-      },
-      flatEdge(e, line) {
+    await readProvenance(memoryInput(text, chunk), {
+      record: (r, line) => void flat.push(strip(r, line)),
+      flatEdgeBytes(e, line) {
         flatCalls++;
-        const entries: Entry[] = [];
-        for (let i = 0; i < e.count; i++) entries.push([e.keys[i]!, e.values[i]!]);
-        flat.push({ type: e.type, from: e.from, to: e.to, entries, line });
+        flat.push(seenOfBytes(e, line, false));
+      },
+      flatVertexBytes(e, line) {
+        flatCalls++;
+        flat.push(seenOfBytes(e, line, true));
       },
     });
-    const strip = (xs: Seen[]) => xs.map(({ type, from, to, id, entries, line }) => ({ type, from, to, id, entries, line }));
-    return { plain: strip(plain), flat: strip(flat), flatCalls };
+    const order = (xs: Seen[]) => xs.map(({ type, from, to, id, entries, line }) => ({ type, from, to, id, entries, line }));
+    return { plain: order(plain), flat: order(flat), flatCalls };
   }
+
+  it('carries a line across a chunk boundary at every split point of a few records', async () => {
+    const few = [
+      { type: 'Process', id: 'p1', annotations: { pid: '1', 'command line': 'sh -c a,b', name: 'ключ' } },
+      { type: 'Used', from: 'p1', to: 'a1', annotations: { operation: 'read', time: '1.5' } },
+      { type: 'Artifact', id: 'a1', annotations: { path: 'C:\\x' } },
+      { type: 'WasGeneratedBy', from: 'a1', to: 'p1', annotations: {} },
+    ];
+    const text = Buffer.from(`${spadeArray(few).replace('\n,', '\r\n,')}`);
+    const { plain } = await readBoth(text, 1 << 20);
+    expect(plain).toHaveLength(few.length);
+    for (let cut = 0; cut <= text.length; cut++) {
+      const flat: Seen[] = [];
+      const input: OpenedInput = {
+        ...memoryInput(text),
+        stream: (async function* () {
+          yield text.subarray(0, cut);
+          yield text.subarray(cut);
+        })(),
+      };
+      await readProvenance(input, {
+        record: (r, line) => {
+          const { kind: _kind, annotations, ...rest } = r;
+          flat.push({ ...rest, entries: Object.entries(annotations), line } as Seen);
+        },
+        flatEdgeBytes: (e, line) => void flat.push(seenOfBytes(e, line, false)),
+        flatVertexBytes: (e, line) => void flat.push(seenOfBytes(e, line, true)),
+      });
+      expect(flat.map(({ type, from, to, id, entries, line }) => ({ type, from, to, id, entries, line })), `cut at byte ${cut}`).toEqual(plain);
+    }
+  });
 
   it('hands out exactly what JSON.parse would, for the fixture', async () => {
     const { plain, flat, flatCalls } = await readBoth(spadeArray(records));
@@ -243,9 +300,11 @@ describe('the SPADE-layout edge fast path (sink.flatEdge)', () => {
     for (let n = 0; n < 3000; n++) {
       const ann: Record<string, string> = {};
       for (let i = Math.floor(rand() * 4); i > 0; i--) ann[pick(keys)] = rand() < 0.5 ? pick(['read', '1700000000.100', '']) : str();
-      const from = rand() < 0.8 ? 'aa000000000000000000000000000001' : str();
-      const to = rand() < 0.8 ? 'bb000000000000000000000000000002' : str();
-      const type = pick(['Used', 'WasGeneratedBy', 'WasInformedBy', str()]);
+      // Ids and types are never empty here: an empty one is a malformed record (tested elsewhere).
+      const nonEmpty = () => str() || 'x';
+      const from = rand() < 0.8 ? 'aa000000000000000000000000000001' : nonEmpty();
+      const to = rand() < 0.8 ? 'bb000000000000000000000000000002' : nonEmpty();
+      const type = pick(['Used', 'WasGeneratedBy', 'WasInformedBy', nonEmpty()]);
       const roll = rand();
       let line: string;
       if (roll < 0.6) line = JSON.stringify({ annotations: ann, from, to, type });
@@ -479,7 +538,7 @@ describe('openInput (files, gzip by magic bytes)', () => {
     const str = (e: FlatRecordBytes, start: number, end: number) => e.data.toString('utf8', start, end);
     const input = await openInput(p);
     await readProvenance(input, {
-      record: (rec) => seen.push(rec),
+      record: ({ kind: _kind, ...rec }) => seen.push(rec),
       flatEdgeBytes: (e) => seen.push({ annotations: decode(e), from: str(e, e.fromStart, e.fromEnd), to: str(e, e.toStart, e.toEnd), type: str(e, e.typeStart, e.typeEnd) }),
       flatVertexBytes: (e) => seen.push({ annotations: decode(e), id: str(e, e.fromStart, e.fromEnd), type: str(e, e.typeStart, e.typeEnd) }),
     });
@@ -512,5 +571,54 @@ describe('openInput (files, gzip by magic bytes)', () => {
     await mkdir(sub);
     await expect(openInput(sub)).rejects.toThrow(/is a directory/);
     await expect(openInput(sub)).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('hardening: inputs that used to go wrong silently', () => {
+  it('a one-line JSON array larger than the layout look-ahead is streamed whole: same records as the SPADE layout', async () => {
+    const many: RawRecord[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      many.push(i % 3 === 0 ? { type: 'Process', id: `p${i}`, annotations: { pid: String(i), name: 'x'.repeat(40) } } : { type: 'Used', from: `p${i - (i % 3)}`, to: `a${i}`, annotations: { operation: 'read', time: `${1700000000 + i}.5` } });
+    }
+    const oneLine = `${JSON.stringify(many)}\n`;
+    expect(oneLine.length).toBeGreaterThan(2 * (1 << 20)); // beyond the 1 MiB look-ahead
+    const got = await collect(memoryInput(oneLine, 1 << 16));
+    expect(got.result).toMatchObject({ layout: 'pretty-array', records: many.length, truncated: null });
+    const spade = await collect(memoryInput(spadeArray(many)));
+    expect(got.records).toEqual(spade.records);
+  });
+
+  it('invalid UTF-8: the byte path and JSON.parse write the same records (U+FFFD), and the reader counts them', async () => {
+    const bad = Buffer.from([0xff, 0xfe]);
+    const lines = [
+      Buffer.from('['),
+      Buffer.concat([Buffer.from('{"annotations":{"path":"/tmp/'), bad, Buffer.from('x"},"id":"a1","type":"Artifact"}')]),
+      Buffer.concat([Buffer.from(',{"annotations":{"operation":"read'), bad, Buffer.from('"},"from":"p1","to":"a1","type":"Used"}')]),
+      Buffer.from(',{"annotations":{"path":"/ok/ü"},"id":"a2","type":"Artifact"}'),
+      Buffer.from(']'),
+    ];
+    const data = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+    const plain = await collect(memoryInput(data));
+    expect(plain.records.map((r) => r.annotations)).toEqual([{ path: '/tmp/\uFFFD\uFFFDx' }, { operation: 'read\uFFFD\uFFFD' }, { path: '/ok/ü' }]);
+    expect(plain.result.invalidUtf8).toEqual({ lines: 2, firstLine: 2 });
+    const viaBytes: unknown[] = [];
+    const result = await readProvenance(memoryInput(data, 7), {
+      record: ({ kind: _kind, ...r }) => viaBytes.push(r),
+      flatEdgeBytes: () => viaBytes.push('byte path'),
+      flatVertexBytes: () => viaBytes.push('byte path'),
+    });
+    // The invalid lines went through JSON.parse (same records as above); the valid one stayed on the byte path.
+    expect(viaBytes).toEqual([plain.records[0], plain.records[1], 'byte path']);
+    expect(result.invalidUtf8).toEqual({ lines: 2, firstLine: 2 });
+  });
+
+  it('rejected records carry a code', async () => {
+    const text = spadeArray([{ type: 'Process', id: 'p1' }, { type: 'Process', id: 'p2', from: 'p1' } as RawRecord, { type: 'Process', id: '' }, { type: 'Used', from: 'p1', to: 'p2' }]);
+    const got = await collect(memoryInput(text), true);
+    expect(got.invalid.map((i) => [i.line, i.code])).toEqual([
+      [3, 'vertex_and_edge'],
+      [4, 'empty_field'],
+    ]);
+    expect(got.kinds).toEqual(['vertex', 'edge']);
   });
 });

@@ -9,7 +9,7 @@ import type { ClusterModel } from './cluster-model.js';
 import { candidateForNsMapEntry, vipKey } from './cluster-model.js';
 import { type NetnsEvidence, decideNetns, emptyEvidence } from './decide.js';
 import type { NsMapEntry } from './ns-map.js';
-import type { AttributionOutcome, AttributionResult, Attributor, EdgeFacts, FlowRow, NetnsReport } from './result.js';
+import type { AttributionOutcome, AttributionResult, Attributor, EdgeFacts, FlowFilter, FlowRow, FlowTable, NetnsReport } from './result.js';
 import { UNATTRIBUTED } from './result.js';
 import { IntLists, IntMap, IntVector, ResultColumn, StringPool } from './columns.js';
 
@@ -34,10 +34,28 @@ interface SocketState {
   remoteAddress: string;
   remotePort: string;
   protocol: string;
+  /** Connections in the time window (flows count these), and outside it. */
   connects: number;
   accepts: number;
+  outsideWindow: number;
   firstTime: string;
   lastTime: string;
+}
+
+/** Edges the output keeps, by their `time` (epoch seconds, bounds inclusive). */
+export interface TimeWindow {
+  since?: number | undefined;
+  until?: number | undefined;
+}
+
+/** The reason flows give for connections outside the time window (a row policy's drop reason too). */
+export const OUTSIDE_TIME_WINDOW = 'time-window';
+
+function inWindow(window: TimeWindow | undefined, time: string): boolean {
+  if (window === undefined || (window.since === undefined && window.until === undefined)) return true;
+  const t = Number(time);
+  if (time === '' || Number.isNaN(t)) return false;
+  return (window.since === undefined || t >= window.since) && (window.until === undefined || t <= window.until);
 }
 
 function knownNs(value: string | undefined): boolean {
@@ -83,6 +101,7 @@ export class AutoAttributor implements Attributor {
   constructor(
     private readonly model: ClusterModel,
     nsMap: NsMapEntry[] = [],
+    private readonly timeWindow?: TimeWindow,
   ) {
     const stems = new Set<string>();
     for (const c of model.candidates) for (const s of c.stems) stems.add(s);
@@ -175,6 +194,7 @@ export class AutoAttributor implements Attributor {
       protocol: this.strings.intern((ann.protocol ?? '').toUpperCase()),
       connects: 0,
       accepts: 0,
+      outsideWindow: 0,
       firstTime: '',
       lastTime: '',
     };
@@ -231,11 +251,15 @@ export class AutoAttributor implements Attributor {
     if (op !== 'accept' && op !== 'connect') return;
     const socket = this.sockets.get(artifactV);
     if (!socket) return;
-    if (op === 'accept') socket.accepts++;
-    else socket.connects++;
     const time = ann.time ?? '';
-    if (earlier(socket.firstTime, time)) socket.firstTime = time;
-    if (socket.lastTime === '' || (time !== '' && Number(time) > Number(socket.lastTime))) socket.lastTime = time;
+    // Every connection is evidence below; only those in the output's time window make flows.
+    if (!inWindow(this.timeWindow, time)) socket.outsideWindow++;
+    else {
+      if (op === 'accept') socket.accepts++;
+      else socket.connects++;
+      if (earlier(socket.firstTime, time)) socket.firstTime = time;
+      if (socket.lastTime === '' || (time !== '' && Number(time) > Number(socket.lastTime))) socket.lastTime = time;
+    }
     const ownerNetns = socket.netns !== UNKNOWN ? socket.netns : netns;
     if (ownerNetns === UNKNOWN) return;
     const ev = this.netns[ownerNetns]!;
@@ -265,7 +289,7 @@ export class AutoAttributor implements Attributor {
         return (k & KIND_MASK) === Kind.artifact && this.artLink.get(v) !== NO_LINK && (k & TOUCHED_BY_NON_PROBE) === 0;
       },
       netns,
-      flows: this.flows(artifactResult),
+      flows: (filter) => this.flows(artifactResult, filter),
       notes: [...this.model.notes, ...this.unmatchedNsMapNotes()],
     };
   }
@@ -542,8 +566,12 @@ export class AutoAttributor implements Attributor {
     return out;
   }
 
-  private flows(artifactResult: ResultColumn): FlowRow[] {
+  private flows(artifactResult: ResultColumn, filter: FlowFilter | undefined): FlowTable {
     const rows = new Map<string, FlowRow>();
+    const removedConnections: Record<string, number> = {};
+    const remove = (reason: string, n: number) => {
+      if (n > 0) removedConnections[reason] = (removedConnections[reason] ?? 0) + n;
+    };
     const ownerSvc = (v: number): string => {
       const r = artifactResult.get(v);
       return r && r.kind !== 'cluster-ip' ? r.svc : '';
@@ -556,6 +584,12 @@ export class AutoAttributor implements Attributor {
       return isLocalAddress(address) ? owner : '';
     };
     for (const [v, s] of this.sockets) {
+      remove(OUTSIDE_TIME_WINDOW, s.outsideWindow);
+      const reason = filter?.(v);
+      if (reason !== undefined) {
+        remove(reason, s.connects + s.accepts);
+        continue;
+      }
       for (const observed of ['connect', 'accept'] as const) {
         const count = observed === 'connect' ? s.connects : s.accepts;
         if (count === 0) continue;
@@ -577,7 +611,7 @@ export class AutoAttributor implements Attributor {
         } else rows.set(key, { ...row, connections: count, firstTime: s.firstTime, lastTime: s.lastTime });
       }
     }
-    return [...rows.values()].sort(
+    const sorted = [...rows.values()].sort(
       (a, b) =>
         a.svcFrom.localeCompare(b.svcFrom) ||
         a.srcAddress.localeCompare(b.srcAddress) ||
@@ -587,6 +621,7 @@ export class AutoAttributor implements Attributor {
         a.protocol.localeCompare(b.protocol) ||
         a.observed.localeCompare(b.observed),
     );
+    return { rows: sorted, removedConnections };
   }
 }
 

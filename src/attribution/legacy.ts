@@ -108,7 +108,7 @@ export class LegacyAttributor implements Attributor {
       resultOf: (v) => this.candidate.get(v),
       isProbeOnly: () => false,
       netns: [],
-      flows: [],
+      flows: () => ({ rows: [], removedConnections: {} }),
       notes: [],
     };
   }

@@ -55,6 +55,18 @@ export interface FlowRow {
   lastTime: string;
 }
 
+/** Flow rows, and the connections a caller's filter removed, per reason it gave. */
+export interface FlowTable {
+  rows: FlowRow[];
+  removedConnections: Record<string, number>;
+}
+
+/**
+ * Why a socket's connections are left out of the flows (a filter's name), or undefined to keep
+ * them. `v` is the socket artifact's vertex.
+ */
+export type FlowFilter = (v: number) => string | undefined;
+
 /** Everything the writer needs after pass 1. */
 export interface AttributionOutcome {
   /** undefined: the matcher drops this vertex (legacy); otherwise its result (possibly UNATTRIBUTED). */
@@ -62,7 +74,8 @@ export interface AttributionOutcome {
   /** Kubelet exec-probe process (or an artifact only such processes touched). */
   isProbeOnly(vertex: number): boolean;
   netns: NetnsReport[];
-  flows: FlowRow[];
+  /** Service-to-service connections, from sockets that `filter` keeps. */
+  flows(filter?: FlowFilter): FlowTable;
   notes: string[];
 }
 

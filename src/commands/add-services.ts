@@ -1,13 +1,14 @@
 // `clarion-enrich add-services <provenance> [services]`: every vertex and edge of a capture, with
 // the service each one belongs to (and how that is known), in the research script's three CSVs.
 import type { Command } from 'commander';
-import { buildSummary } from '../output/summary.js';
+import { type RunSummary, buildSummary } from '../output/summary.js';
 import { runDataset } from '../pipeline/run.js';
 import { ADD_SERVICES_FILES } from '../pipeline/tables.js';
 import { addClusterOptions } from './cluster-options.js';
 import {
   type ClusterSourceOptions,
   clearProgressLine,
+  clusterInfo,
   collect,
   loadCluster,
   loadOptionalNsMap,
@@ -24,6 +25,7 @@ interface AddServicesOptions extends ClusterSourceOptions {
   onlyAttributed?: boolean;
   skipInvalid?: boolean;
   strict?: boolean;
+  safeCsv?: boolean;
   json?: boolean;
   progress: boolean;
 }
@@ -56,6 +58,7 @@ export function registerAddServices(program: Command): void {
     .option('--only-attributed', 'drop vertices without a service (and edges with neither end kept)')
     .option('--skip-invalid', 'write malformed records to <out-dir>/rejected.ndjson and go on, instead of stopping')
     .option('--strict', 'treat a truncated capture (no closing ], half a last line) as an error (exit 3)')
+    .option('--safe-csv', 'defuse spreadsheet formulas: values starting with = + - @ tab CR get a leading \' (OWASP); output is no longer exact')
     .option('--json', 'print the run summary as JSON on stdout (for CI) instead of text on stderr')
     .option('--no-progress', 'no progress line on stderr (it only appears on a terminal anyway)')
     .option('--from-cluster', 'fetch services, pods and EndpointSlices from the cluster instead of a file')
@@ -78,33 +81,27 @@ Examples:
     for (const w of cluster.warnings) warnLine(w);
     const nsMap = await loadOptionalNsMap(opts.nsMap);
     const progress = progressReporter(opts.progress && !opts.json);
-    const result = await runDataset({
-      captures: [provenance],
-      cluster: cluster.objects,
-      nsMap,
-      match,
-      outDir: opts.outDir,
-      files: ADD_SERVICES_FILES,
-      policy: { command: 'add-services', onlyAttributed: opts.onlyAttributed === true },
-      jobs: 1,
-      filters: {},
-      skipInvalid: opts.skipInvalid === true,
-      strict: opts.strict === true,
-      onWarning: warnLine,
-      onProgress: progress,
-    }).finally(clearProgressLine);
-    result.warnings.unshift(...cluster.warnings);
-    const summary = buildSummary('add-services', match, result, clusterInfo(cluster), startedAt);
-    printSummary(summary, opts.json === true);
+    let summary: RunSummary | undefined;
+    await runDataset(
+      {
+        captures: [provenance],
+        cluster: cluster.objects,
+        nsMap,
+        match,
+        outDir: opts.outDir,
+        files: ADD_SERVICES_FILES,
+        policy: { command: 'add-services', onlyAttributed: opts.onlyAttributed === true },
+        jobs: 1,
+        filters: {},
+        skipInvalid: opts.skipInvalid === true,
+        strict: opts.strict === true,
+        safeCsv: opts.safeCsv === true,
+        onWarning: warnLine,
+        priorWarnings: cluster.warnings,
+        onProgress: progress,
+      },
+      (result) => (summary = buildSummary('add-services', match, result, clusterInfo(cluster), startedAt)),
+    ).finally(clearProgressLine);
+    printSummary(summary!, opts.json === true);
   });
-}
-
-export function clusterInfo(cluster: Awaited<ReturnType<typeof loadCluster>>) {
-  return {
-    source: cluster.source,
-    services: cluster.objects.services.length,
-    pods: cluster.objects.pods.length,
-    endpointSlices: cluster.objects.endpointSlices.length,
-    ignoredKinds: cluster.objects.ignoredKinds,
-  };
 }

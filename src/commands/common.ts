@@ -5,12 +5,11 @@ import { loadNsMap, type NsMapEntry } from '../attribution/ns-map.js';
 import { UsageError } from '../errors.js';
 import { fetchClusterObjects } from '../kubernetes/fetch.js';
 import { loadClusterObjectsFile } from '../kubernetes/load.js';
-import { type ClusterObjects, emptyClusterObjects, toKubectlList } from '../kubernetes/objects.js';
+import { type ClusterObjects, emptyClusterObjects, kubectlJson, toKubectlList } from '../kubernetes/objects.js';
 import type { MatchMode } from '../pipeline/run.js';
 import type { RunSummary } from '../output/summary.js';
 import { formatSummary } from '../output/summary.js';
 import { type ClusterOptionValues, clusterFetchOptionsFrom } from './cluster-options.js';
-import { kubectlJson } from './fetch.js';
 
 export interface ClusterSourceOptions extends ClusterOptionValues {
   pods?: string[] | undefined;
@@ -47,6 +46,17 @@ export async function loadCluster(servicesFile: string | undefined, opts: Cluste
   for (const f of opts.endpoints ?? []) await loadClusterObjectsFile(f, objects);
   if (objects.services.length === 0) warnings.push(`${source}: no Service objects: nothing can be attributed to a service`);
   return { objects, source, warnings };
+}
+
+/** The cluster part of the run summary. */
+export function clusterInfo(cluster: LoadedCluster): RunSummary['cluster'] {
+  return {
+    source: cluster.source,
+    services: cluster.objects.services.length,
+    pods: cluster.objects.pods.length,
+    endpointSlices: cluster.objects.endpointSlices.length,
+    ignoredKinds: cluster.objects.ignoredKinds,
+  };
 }
 
 export async function loadOptionalNsMap(path: string | undefined): Promise<NsMapEntry[]> {

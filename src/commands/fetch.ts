@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { fetchClusterObjects } from '../kubernetes/fetch.js';
-import { toKubectlList } from '../kubernetes/objects.js';
+import { kubectlJson, toKubectlList } from '../kubernetes/objects.js';
 import { writeFileAtomic } from '../output/files.js';
 import { type ClusterOptionValues, addClusterOptions, clusterFetchOptionsFrom } from './cluster-options.js';
 
@@ -56,18 +56,6 @@ Examples:
           `from context "${result.context}" (${scope}) to ${opts.output}\n`,
       );
     });
-}
-
-/**
- * Formats like `kubectl get -o json`: keys sorted (Go marshals maps in key order), 4-space indent,
- * trailing newline. Output for the same cluster is then byte-identical to kubectl's, so the two can be diffed.
- */
-export function kubectlJson(value: unknown): string {
-  const sortKeys = (_key: string, v: unknown): unknown =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v;
-  return `${JSON.stringify(value, sortKeys, 4)}\n`;
 }
 
 async function assertWritableDir(file: string): Promise<void> {

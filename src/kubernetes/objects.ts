@@ -139,3 +139,15 @@ export function toKubectlList(objects: ClusterObjects): { apiVersion: 'v1'; kind
   ];
   return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
 }
+
+/**
+ * Formats like `kubectl get -o json`: keys sorted (Go marshals maps in key order), 4-space indent,
+ * trailing newline. Output for the same cluster is then byte-identical to kubectl's, so the two can be diffed.
+ */
+export function kubectlJson(value: unknown): string {
+  const sortKeys = (_key: string, v: unknown): unknown =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v;
+  return `${JSON.stringify(value, sortKeys, 4)}\n`;
+}

@@ -1,4 +1,5 @@
 // Output files that appear whole or not at all: written to a temp name beside the target, renamed on commit.
+import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -46,11 +47,21 @@ export class BufferedFile {
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
+    private readonly hash: Hash | undefined,
   ) {}
 
-  static async create(path: string): Promise<BufferedFile> {
-    return new BufferedFile(path, await open(path, 'w'));
+  /** `hash`: keep a SHA-256 of everything written (sha256() after close). */
+  static async create(path: string, options: { hash?: boolean } = {}): Promise<BufferedFile> {
+    return new BufferedFile(path, await open(path, 'w'), options.hash ? createHash('sha256') : undefined);
   }
+
+  /** Hex SHA-256 of the bytes written (files created with `hash`), once closed. */
+  sha256(): string {
+    if (!this.hash) throw new Error(`${this.path}: not created with hash`);
+    return (this.digest ??= this.hash.digest('hex'));
+  }
+
+  private digest: string | undefined;
 
   write(s: string): void {
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
@@ -164,6 +175,7 @@ export class BufferedFile {
     const queued = this.queued;
     this.queued = [];
     for (const buf of queued) {
+      this.hash?.update(buf); // in file order: blocks are queued in the order they are written
       this.inFlightBytes += buf.length;
       this.inFlight = this.inFlight.then(async () => {
         if (this.failure) return;
@@ -239,28 +251,52 @@ export async function ensureDir(dir: string): Promise<void> {
   }
 }
 
-/** A file that exists under its real name only after commit(). */
+/** Marks this tool's temporary names, so a later run can tell its leftovers (`.<name>.clarion-enrich-<pid>.tmp`). */
+export const TEMP_MARK = 'clarion-enrich';
+
+/** A file that exists under its real name only after commit() (or close() then publish()). */
 export class AtomicFile {
+  private closed = false;
+
   private constructor(
     readonly target: string,
     readonly file: BufferedFile,
   ) {}
 
-  static async create(target: string): Promise<AtomicFile> {
+  static async create(target: string, options: { hash?: boolean } = {}): Promise<AtomicFile> {
     await ensureDir(dirname(target));
-    const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    const temp = join(dirname(target), `.${basename(target)}.${TEMP_MARK}-${process.pid}.tmp`);
     temporaryPaths.add(temp);
-    return new AtomicFile(target, await BufferedFile.create(temp));
+    return new AtomicFile(target, await BufferedFile.create(temp, options));
+  }
+
+  get name(): string {
+    return basename(this.target);
+  }
+
+  /** Writes out everything buffered (errors such as a full disk surface here). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.close();
+  }
+
+  /** Renames the closed file into place; its size and (when hashed) SHA-256. */
+  async publish(): Promise<{ bytes: number; sha256: string }> {
+    await this.close();
+    await rename(this.file.path, this.target);
+    temporaryPaths.delete(this.file.path);
+    return { bytes: this.file.bytesWritten, sha256: this.file.sha256() };
   }
 
   async commit(): Promise<void> {
-    await this.file.close();
+    await this.close();
     await rename(this.file.path, this.target);
     temporaryPaths.delete(this.file.path);
   }
 
   async abort(): Promise<void> {
-    await this.file.discard();
+    if (!this.closed) await this.file.discard();
     await unlink(this.file.path).catch(() => undefined);
     temporaryPaths.delete(this.file.path);
   }

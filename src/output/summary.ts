@@ -17,9 +17,17 @@ export interface RunSummary {
   unattributed: { processes: number; artifacts: number };
   netns: { capture: string; netns: string; processes: number; svc: string; pod: string; attribution: string; candidates: string; evidence: string }[];
   filters?: Record<string, unknown>;
-  flows: { file: string | null; rows: number };
-  rejected: { file: string | null; count: number };
+  flows: DatasetResult['flows'];
+  rejected: DatasetResult['rejected'];
+  integrity: DatasetResult['integrity'];
+  /** Annotation keys written under another column name (they equal one of the tool's columns). */
+  renamedColumns: DatasetResult['renamedColumns'];
   truncated: boolean;
+  jobs: number;
+  /** The manifest: every file this run published in the output directory (summary.json is written last). */
+  files: DatasetResult['files'];
+  /** Files of an earlier run in the output directory that this run did not write, removed. */
+  staleRemoved: string[];
   warnings: string[];
   notes: string[];
   elapsedSeconds: number;
@@ -86,7 +94,12 @@ export function buildSummary(
     ...(filters ? { filters } : {}),
     flows: result.flows,
     rejected: result.rejected,
+    integrity: result.integrity,
+    renamedColumns: result.renamedColumns,
     truncated: result.captures.some((c) => c.truncated !== null),
+    jobs: result.jobs,
+    files: result.files,
+    staleRemoved: result.staleRemoved,
     warnings: result.warnings,
     notes: result.notes,
     elapsedSeconds: Math.round(elapsedSeconds * 1000) / 1000,

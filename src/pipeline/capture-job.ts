@@ -6,8 +6,10 @@ import { AutoAttributor } from '../attribution/auto.js';
 import { buildClusterModel } from '../attribution/cluster-model.js';
 import { LegacyAttributor } from '../attribution/legacy.js';
 import type { NsMapEntry } from '../attribution/ns-map.js';
-import type { FlowRow, NetnsReport } from '../attribution/result.js';
+import { type FlowTable, type NetnsReport, UNATTRIBUTED } from '../attribution/result.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
+import type { RejectCode } from '../provenance/records.js';
+import { fieldWriter } from '../output/csv.js';
 import { BufferedFile } from '../output/files.js';
 import { addServicesPolicy, preprocessPolicy } from './policy.js';
 import { type RecordFilters, type ScanResult, scanCapture } from './scan.js';
@@ -38,15 +40,16 @@ export interface CaptureJobInit {
   match: MatchMode;
   filters: RecordFilters;
   skipInvalid: boolean;
+  safeCsv: boolean;
 }
 
 /** What the scan phase reports: plain data (it crosses threads), no spools or attribution state. */
 export interface CaptureScan extends Omit<ScanResult, 'spools' | 'vertexFlags' | 'outcome'> {
   index: number;
   netns: NetnsReport[];
-  flows: FlowRow[];
   notes: string[];
   rejectedFile: string | undefined;
+  rejectedByCode: Partial<Record<RejectCode, number>>;
 }
 
 export interface CaptureWritePlan {
@@ -59,13 +62,18 @@ export interface CaptureWritePlan {
 
 export interface PlainTableStats {
   written: number;
+  danglingEdges: number;
   dropped: Partial<Record<DropReason, number>>;
   perService: [string, number][];
   perKind: [string, number][];
   perNamespace: [string, number][];
 }
 
-export type CaptureWriteStats = Record<TableName, PlainTableStats>;
+export interface CaptureWriteStats {
+  tables: Record<TableName, PlainTableStats>;
+  /** Flows from the sockets the row policy keeps. */
+  flows: FlowTable;
+}
 
 export class CaptureJob {
   private constructor(
@@ -75,13 +83,15 @@ export class CaptureJob {
   ) {}
 
   static async scan(init: CaptureJobInit, onProgress?: (raw: number, size: number | undefined, records: number) => void): Promise<CaptureJob> {
-    const attributor = init.match === 'legacy' ? new LegacyAttributor(init.cluster.services) : new AutoAttributor(buildClusterModel(init.cluster), init.nsMap);
+    const window = { since: init.filters.since, until: init.filters.until };
+    const attributor = init.match === 'legacy' ? new LegacyAttributor(init.cluster.services) : new AutoAttributor(buildClusterModel(init.cluster), init.nsMap, window);
     let rejected: BufferedFile | undefined;
     let rejectedFile: string | undefined;
     if (init.skipInvalid) {
       rejectedFile = join(init.spoolDir, `${init.index}.rejected`);
       rejected = await BufferedFile.create(rejectedFile);
     }
+    const rejectedByCode: Partial<Record<RejectCode, number>> = {};
     let scanned: ScanResult;
     try {
       scanned = await scanCapture({
@@ -91,7 +101,13 @@ export class CaptureJob {
         spoolName: String(init.index),
         attributor,
         filters: init.filters,
-        onInvalid: rejected ? (source, line, text, reason) => rejected!.write(`${JSON.stringify({ source, line, reason, text })}\n`) : undefined,
+        safeCsv: init.safeCsv,
+        onInvalid: rejected
+          ? (source, line, text, reason, code) => {
+              rejectedByCode[code] = (rejectedByCode[code] ?? 0) + 1;
+              rejected!.write(`${JSON.stringify({ source, line, code, reason, text })}\n`);
+            }
+          : undefined,
         onProgress,
       });
     } finally {
@@ -104,9 +120,9 @@ export class CaptureJob {
       recordsByType: { ...scanned.recordsByType },
       index: init.index,
       netns: outcome.netns,
-      flows: outcome.flows,
       notes: outcome.notes,
       rejectedFile: scanned.read.invalid > 0 ? rejectedFile : undefined,
+      rejectedByCode,
     };
     collectAfter(scanned.read.records); // pass 1's structures, before pass 2 allocates its own
     return new CaptureJob(init, scanned, summary);
@@ -115,11 +131,12 @@ export class CaptureJob {
   /** Writes this capture's rows (no header) to `outs[table]` for each planned table. */
   async write(plan: CaptureWritePlan, outs: Partial<Record<TableName, BufferedFile>>): Promise<CaptureWriteStats> {
     const policy = policyFromSpec(plan.policy);
-    const stats = {} as CaptureWriteStats;
+    const { outcome, vertexFlags } = this.scanned;
+    const tables = {} as Record<TableName, PlainTableStats>;
     for (const t of TABLES) {
       const out = outs[t];
       if (!plan.tables.includes(t) || !out) {
-        stats[t] = { written: 0, dropped: {}, perService: [], perKind: [], perNamespace: [] };
+        tables[t] = { written: 0, danglingEdges: 0, dropped: {}, perService: [], perKind: [], perNamespace: [] };
         continue;
       }
       const s = await writeTable({
@@ -128,14 +145,17 @@ export class CaptureJob {
         finalColumns: plan.finalColumns[t],
         captureColumns: this.scanned.columns[t],
         ordinalOffset: plan.ordinalOffsets[t],
-        outcome: this.scanned.outcome,
-        vertexFlags: this.scanned.vertexFlags,
+        outcome,
+        vertexFlags,
         policy,
         captureLabel: this.init.label,
+        field: fieldWriter(this.init.safeCsv),
         out,
       });
-      stats[t] = { written: s.written, dropped: s.dropped, perService: [...s.perService], perKind: [...s.perKind], perNamespace: [...s.perNamespace] };
+      tables[t] = { written: s.written, danglingEdges: s.danglingEdges, dropped: s.dropped, perService: [...s.perService], perKind: [...s.perKind], perNamespace: [...s.perNamespace] };
     }
-    return stats;
+    const flowFilter = policy.flow;
+    const flows = outcome.flows(flowFilter && ((v) => flowFilter(v, outcome.resultOf(v) ?? UNATTRIBUTED, outcome, vertexFlags.get(v))));
+    return { tables, flows };
   }
 }

@@ -1,4 +1,5 @@
 // Which rows each command keeps. Attribution always sees every record; these only shape the output.
+import { OUTSIDE_TIME_WINDOW } from '../attribution/auto.js';
 import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
 import { Flag } from './scan.js';
 import type { DropReason, RowPolicy } from './write.js';
@@ -29,18 +30,23 @@ const NOT_A_FILTER: ReadonlySet<DropReason | undefined> = new Set(['unmatched', 
 /**
  * preprocess: the application subgraph. auto: processes attributed to a service, the artifacts
  * they touched, the edges between kept vertices. legacy: the research script's rows and its
- * either-end edge filter. Filters count only what they themselves removed.
+ * either-end edge filter. Filters count only what they themselves removed; flows are filtered by
+ * the same rules, applied to their socket.
  */
 export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
+  const filterReason = (v: number, result: AttributionResult, outcome: AttributionOutcome, flags: number): DropReason | undefined => {
+    if (flags & Flag.droppedSubtype) return 'drop-subtypes';
+    if (f.namespaces && !f.legacy && !f.namespaces.has(result.svcNamespace)) return 'k8s-namespace';
+    if (f.excludeProbes && outcome.isProbeOnly(v)) return 'exclude-probes';
+    return undefined;
+  };
   return {
     vertex(v: number, result: AttributionResult | undefined, outcome: AttributionOutcome, flags: number) {
       if (result === undefined) return 'unmatched';
       if (!f.legacy && !result.app) return 'unattributed';
-      if (flags & Flag.droppedSubtype) return 'drop-subtypes';
-      if (f.namespaces && !f.legacy && !f.namespaces.has(result.svcNamespace)) return 'k8s-namespace';
-      if (f.excludeProbes && outcome.isProbeOnly(v)) return 'exclude-probes';
-      return undefined;
+      return filterReason(v, result, outcome, flags);
     },
+    flow: filterReason,
     edge(fromDrop, toDrop, flags) {
       const endpointGone = f.legacy ? fromDrop !== undefined && toDrop !== undefined : fromDrop !== undefined || toDrop !== undefined;
       if (endpointGone) {
@@ -48,7 +54,7 @@ export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
         if (NOT_A_FILTER.has(fromDrop) || NOT_A_FILTER.has(toDrop)) return 'endpoint-removed';
         return fromDrop ?? toDrop;
       }
-      if (flags & Flag.outsideTimeWindow) return 'time-window';
+      if (flags & Flag.outsideTimeWindow) return OUTSIDE_TIME_WINDOW;
       return undefined;
     },
   };

@@ -5,13 +5,13 @@
 // body length> as int32, then the CSV body. New columns are only ever appended, so a row written
 // before a key first appeared just needs trailing empty fields.
 import type { AttributionOutcome, Attributor } from '../attribution/result.js';
-import { ByteStrings, type FlatEdge, type FlatRecordBytes, annotationsFromBytes, bytesEqualAscii, detach, flatEdgeFromBytes, keyNames, newFlatEdge } from '../provenance/flat-edge.js';
+import { ByteStrings, type FlatRecordBytes, annotationsFromBytes, bytesEqualAscii, keyNames } from '../provenance/flat-edge.js';
 import { IdIndex, type IntColumn } from '../provenance/id-index.js';
 import { openInput } from '../provenance/input.js';
 import { type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
 import { collectAfter } from './gc.js';
-import { type ProvRecord, isEdge } from '../provenance/records.js';
-import { type RecordFilters, type SpoolResult, SpoolWriter, edgeFacts, recordIndices } from './spool.js';
+import type { EdgeRecord, ProvRecord, RejectCode } from '../provenance/records.js';
+import { type RecordFilters, type SpoolResult, SpoolWriter, recordIndices } from './spool.js';
 import { type TableName, tableOfVertexType } from './tables.js';
 
 export { Flag, type RecordFilters } from './spool.js';
@@ -24,7 +24,9 @@ export interface ScanInput {
   spoolName: string;
   attributor: Attributor;
   filters: RecordFilters;
-  onInvalid?: ((source: string, line: number, text: string, reason: string) => void) | undefined;
+  /** --safe-csv: formulas in values defused. */
+  safeCsv: boolean;
+  onInvalid?: ((source: string, line: number, text: string, reason: string, code: RejectCode) => void) | undefined;
   onProgress?: ((rawBytes: number, sizeBytes: number | undefined, records: number) => void) | undefined;
 }
 
@@ -39,6 +41,7 @@ export interface ScanResult {
   rows: Record<TableName, number>;
   spools: Record<TableName, string>;
   vertexFlags: IntColumn;
+  duplicateVertices: number;
   outcome: AttributionOutcome;
 }
 
@@ -69,8 +72,14 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
   const facts = { operation: undefined as string | undefined, time: undefined as string | undefined };
   const types_ = new ByteStrings();
   const operations = new ByteStrings();
-  const asStrings = newFlatEdge();
   const names = keyNames();
+  const edgeRecord = (e: FlatRecordBytes): EdgeRecord => ({
+    kind: 'edge',
+    type: e.data.toString('utf8', e.typeStart, e.typeEnd),
+    from: e.data.toString('utf8', e.fromStart, e.fromEnd),
+    to: e.data.toString('utf8', e.toStart, e.toEnd),
+    annotations: annotationsFromBytes(e, names),
+  });
   const showVertex = (type: string, a: number, ann: Record<string, string>) => {
     const table = tableOfVertexType(type);
     if (table === 'processes') attributor.process(a, ann);
@@ -98,17 +107,7 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
         facts.time = data.toString('latin1', e.valueStart[timeAt]!, e.valueEnd[timeAt]!);
       }
       attributor.edge(type, a, b, facts);
-      spool.flatEdgeBytes(e, a, b, facts.time, () => flatEdgeFromBytes(e, asStrings));
-    },
-    flatEdge(e: FlatEdge): void {
-      types.add(e.type);
-      const a = ids.indexOf(e.from);
-      const b = ids.indexOf(e.to);
-      edgeFacts(e, facts);
-      // String-path values are slices of the input text: the attributor may keep the time.
-      if (facts.time !== undefined) facts.time = detach(facts.time);
-      attributor.edge(e.type, a, b, facts);
-      spool.flatEdge(e, a, b);
+      spool.flatEdgeBytes(e, a, b, facts.time, () => edgeRecord(e));
     },
     flatVertexBytes(e: FlatRecordBytes): void {
       const data = e.data;
@@ -117,12 +116,12 @@ function captureSink(attributor: Attributor, ids: IdIndex, types: TypeCounter, s
       const a = ids.indexOfBytes(data, e.fromStart, e.fromEnd);
       const ann = annotationsFromBytes(e, names);
       showVertex(type, a, ann);
-      spool.flatVertexBytes(e, a, type, () => data.toString('utf8', e.fromStart, e.fromEnd), ann);
+      spool.flatVertexBytes(e, a, type, ann, () => data.toString('utf8', e.fromStart, e.fromEnd));
     },
     record(rec: ProvRecord): void {
       types.add(rec.type);
       const [a, b] = recordIndices(rec, ids);
-      if (isEdge(rec)) attributor.edge(rec.type, a, b, rec.annotations);
+      if (rec.kind === 'edge') attributor.edge(rec.type, a, b, rec.annotations);
       else showVertex(rec.type, a, rec.annotations);
       spool.record(rec, a, b);
     },
@@ -142,7 +141,7 @@ async function readCapture(input: ScanInput): Promise<Omit<ScanResult, 'outcome'
   const opened = await openInput(input.path);
   const ids = new IdIndex();
   const types = new TypeCounter();
-  const spool = await SpoolWriter.create(input.spoolDir, input.spoolName, input.filters, input.captureLabel);
+  const spool = await SpoolWriter.create(input.spoolDir, input.spoolName, input.filters, input.captureLabel, input.safeCsv);
 
   // Between input chunks: write out full spool buffers and report progress.
   const decompressed = opened.stream;
@@ -158,7 +157,7 @@ async function readCapture(input: ScanInput): Promise<Omit<ScanResult, 'outcome'
   let spooled: SpoolResult;
   try {
     read = await readProvenance(opened, captureSink(input.attributor, ids, types, spool, input.filters.since !== undefined || input.filters.until !== undefined), {
-      onInvalid: input.onInvalid ? (line, text, reason) => input.onInvalid!(opened.name, line, text, reason) : undefined,
+      onInvalid: input.onInvalid ? (line, text, reason, code) => input.onInvalid!(opened.name, line, text, reason, code) : undefined,
     });
     spooled = await spool.close();
   } catch (err) {

@@ -2,10 +2,10 @@
 // the columns in first-seen order, and the per-vertex output flags.
 import { join } from 'node:path';
 import { BufferedFile } from '../output/files.js';
-import { csvField } from '../output/csv.js';
-import { type FlatEdge, type FlatRecordBytes, PositionalKeys, copyBytes, detach } from '../provenance/flat-edge.js';
+import { type FieldWriter, fieldWriter } from '../output/csv.js';
+import { type FlatRecordBytes, PositionalKeys, copyBytes } from '../provenance/flat-edge.js';
 import { type IdIndex, IntColumn } from '../provenance/id-index.js';
-import { type ProvRecord, isEdge } from '../provenance/records.js';
+import type { EdgeRecord, ProvRecord } from '../provenance/records.js';
 import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
 
 /** Output filters that need a record's annotations, so they are applied while it is parsed. */
@@ -16,10 +16,13 @@ export interface RecordFilters {
   dropSubtypes?: ReadonlySet<string> | undefined;
 }
 
+/** Bits of a spool record's flags and of the per-vertex flags (vertexFlags). */
 export const Flag = {
   outsideTimeWindow: 1,
   droppedSubtype: 2,
   noTime: 4,
+  /** Per vertex: a vertex record with this id was read (edges may name ids that never appear). */
+  defined: 8,
 } as const;
 
 export interface SpoolResult {
@@ -27,38 +30,18 @@ export interface SpoolResult {
   rows: Record<TableName, number>;
   spools: Record<TableName, string>;
   vertexFlags: IntColumn;
+  /** Vertex records whose id an earlier vertex record already had. */
+  duplicateVertices: number;
 }
 
 class TableSpool {
   readonly columns = new ColumnSet();
   rows = 0;
   private readonly scratch: (string | undefined)[] = [];
-  constructor(readonly file: BufferedFile) {}
-
-  /** annotationFields for key/value arrays (fast-path edges); keys repeat position by position, so cache their columns. */
-  annotationFieldsFlat(keys: readonly string[], values: readonly string[], count: number): string {
-    const scratch = this.scratch;
-    const cachedKeys = this.cachedKeys;
-    const cachedColumns = this.cachedColumns;
-    for (let i = 0; i < count; i++) {
-      const key = keys[i]!;
-      let col: number;
-      if (cachedKeys[i] === key) col = cachedColumns[i]!;
-      else {
-        const kept = detach(key);
-        col = this.columns.indexOf(kept);
-        cachedKeys[i] = kept;
-        cachedColumns[i] = col;
-      }
-      // Fast-path values hold no quote or line break (those need escapes), so only a comma needs quoting.
-      const v = values[i]!;
-      scratch[col] = v.indexOf(',') === -1 ? v : csvField(v);
-    }
-    return this.drainScratch(false);
-  }
-
-  private readonly cachedKeys: string[] = [];
-  private readonly cachedColumns: number[] = [];
+  constructor(
+    readonly file: BufferedFile,
+    private readonly field: FieldWriter,
+  ) {}
 
   // Byte-level edges: value ranges by column.
   private readonly keyColumns = new Int32Array(64);
@@ -107,11 +90,11 @@ class TableSpool {
   annotationFields(ann: Record<string, string>): string {
     const scratch = this.scratch;
     for (const key in ann) scratch[this.columns.indexOf(key)] = ann[key];
-    return this.drainScratch(true);
+    return this.drainScratch();
   }
 
-  /** Emits the scratch row as CSV fields (quoting them unless already quoted) and clears it. */
-  private drainScratch(quote: boolean): string {
+  /** Emits the scratch row as CSV fields and clears it. */
+  private drainScratch(): string {
     const scratch = this.scratch;
     const count = this.columns.keys.length;
     let out = '';
@@ -119,22 +102,11 @@ class TableSpool {
       const v = scratch[i];
       if (v === undefined) out += ',';
       else {
-        out += `,${quote ? csvField(v) : v}`;
+        out += `,${this.field(v)}`;
         scratch[i] = undefined;
       }
     }
     return out;
-  }
-}
-
-/** The annotation values attribution reads from an edge. */
-export function edgeFacts(e: FlatEdge, into: { operation: string | undefined; time: string | undefined }): void {
-  into.operation = undefined;
-  into.time = undefined;
-  for (let i = 0; i < e.count; i++) {
-    const k = e.keys[i];
-    if (k === 'operation') into.operation = e.values[i];
-    else if (k === 'time') into.time = e.values[i];
   }
 }
 
@@ -147,23 +119,27 @@ export class SpoolWriter {
   private readonly prefixBytes: Buffer | undefined;
   private readonly dropSubtypes: ReadonlySet<string> | undefined;
   private readonly timeFiltered: boolean;
-  private readonly facts = { operation: undefined as string | undefined, time: undefined as string | undefined };
 
+  private readonly field: FieldWriter;
+
+  /** `safeCsv`: formulas defused; row bodies then take the plain path (the byte path copies values exactly). */
   private constructor(
     private readonly filters: RecordFilters,
     captureLabel: string | undefined,
+    safeCsv: boolean,
   ) {
     this.prefix = captureLabel === undefined ? '' : `${captureLabel}:`;
-    this.prefixBytes = /[",\r\n]/.test(this.prefix) ? undefined : Buffer.from(this.prefix);
+    this.prefixBytes = safeCsv || /[",\r\n]/.test(this.prefix) ? undefined : Buffer.from(this.prefix);
+    this.field = fieldWriter(safeCsv);
     this.dropSubtypes = filters.dropSubtypes && filters.dropSubtypes.size > 0 ? filters.dropSubtypes : undefined;
     this.timeFiltered = filters.since !== undefined || filters.until !== undefined;
   }
 
-  static async create(spoolDir: string, spoolName: string, filters: RecordFilters, captureLabel: string | undefined): Promise<SpoolWriter> {
-    const w = new SpoolWriter(filters, captureLabel);
+  static async create(spoolDir: string, spoolName: string, filters: RecordFilters, captureLabel: string | undefined, safeCsv: boolean): Promise<SpoolWriter> {
+    const w = new SpoolWriter(filters, captureLabel, safeCsv);
     for (const t of TABLES) {
       w.spools[t] = join(spoolDir, `${spoolName}.${t}.spool`);
-      w.tables[t] = new TableSpool(await BufferedFile.create(w.spools[t]));
+      w.tables[t] = new TableSpool(await BufferedFile.create(w.spools[t]), w.field);
     }
     return w;
   }
@@ -178,34 +154,31 @@ export class SpoolWriter {
 
   private edgeRow(a: number, b: number, from: string, to: string, type: string, time: string | undefined, annotationPart: string): void {
     const p = this.prefix;
-    const head = p === '' ? `${csvField(from)},${csvField(to)},${csvField(type)}` : `${csvField(p + from)},${csvField(p + to)},${csvField(type)}`;
+    const f = this.field;
+    const head = `${f(p + from)},${f(p + to)},${f(type)}`;
     const edges = this.tables.edges;
     edges.rows++;
     edges.file.writeRecord(edges.columns.keys.length, a, b, this.timeFlags(time), head + annotationPart);
   }
 
-  flatEdge(e: FlatEdge, a: number, b: number): void {
-    edgeFacts(e, this.facts);
-    // Columns first: a key first seen on this edge must be counted in the record's column total.
-    const annotationPart = this.tables.edges.annotationFieldsFlat(e.keys, e.values, e.count);
-    this.edgeRow(a, b, e.from, e.to, e.type, this.facts.time, annotationPart);
+  /**
+   * A byte-located edge: the CSV body is assembled from byte ranges straight into the spool block,
+   * or, when it cannot be (ids needing quotes, a row too big for a block), from `asRecord()`.
+   */
+  flatEdgeBytes(e: FlatRecordBytes, a: number, b: number, time: string | undefined, asRecord: () => EdgeRecord): void {
+    if (!this.bytesRecord(this.tables.edges, e, true, a, b, this.timeFlags(time))) this.record(asRecord(), a, b);
   }
 
-  /** A byte-located edge: the CSV body is assembled from byte ranges straight into the spool block. */
-  flatEdgeBytes(e: FlatRecordBytes, a: number, b: number, time: string | undefined, asStrings: () => FlatEdge): void {
-    if (!this.bytesRecord(this.tables.edges, e, true, a, b, this.timeFlags(time))) this.flatEdge(asStrings(), a, b);
-  }
-
-  /** A byte-located vertex, `ann` its annotations (decoded for attribution, read here for filters). */
-  flatVertexBytes(e: FlatRecordBytes, a: number, type: string, id: () => string, ann: Record<string, string>): void {
+  /** A byte-located vertex, `ann` its annotations (decoded for attribution, read here for filters); fallback as above. */
+  flatVertexBytes(e: FlatRecordBytes, a: number, type: string, ann: Record<string, string>, id: () => string): void {
     const name = tableOfVertexType(type);
-    const flags = this.vertexFilterFlags(name, a, ann);
+    const flags = this.defineVertex(name, a, ann);
     if (!this.bytesRecord(this.tables[name], e, false, a, -1, flags)) this.vertexRow(name, a, id(), type, ann, flags);
   }
 
   /**
    * Writes the spool record from byte ranges: (prefixed) from,to,type or id,type, then the columns.
-   * False when it cannot (ids needing quotes, or too big for a block): use the string path.
+   * False when it cannot (ids needing quotes, or too big for a block).
    */
   private bytesRecord(table: TableSpool, e: FlatRecordBytes, edge: boolean, a: number, b: number, flags: number): boolean {
     const prefix = this.prefixBytes;
@@ -233,31 +206,36 @@ export class SpoolWriter {
     return true;
   }
 
-  /** Output flags of a vertex from the record filters (also kept per vertex, for its edges). */
-  private vertexFilterFlags(name: TableName, a: number, ann: Record<string, string>): number {
-    if (name === 'artifacts' && this.dropSubtypes?.has(ann.subtype ?? '')) {
-      this.vertexFlags.set(a, this.vertexFlags.get(a) | Flag.droppedSubtype);
-      return Flag.droppedSubtype;
-    }
-    return 0;
+  /**
+   * Marks vertex `a` as read (a second record with its id is counted as a duplicate; both rows are
+   * kept) and returns its output flags from the record filters.
+   */
+  private defineVertex(name: TableName, a: number, ann: Record<string, string>): number {
+    const before = this.vertexFlags.get(a);
+    if (before & Flag.defined) this.duplicateVertices++;
+    const flags = name === 'artifacts' && this.dropSubtypes?.has(ann.subtype ?? '') ? Flag.droppedSubtype : 0;
+    this.vertexFlags.set(a, before | Flag.defined | flags);
+    return flags;
   }
+
+  private duplicateVertices = 0;
 
   private vertexRow(name: TableName, a: number, id: string, type: string, ann: Record<string, string>, flags: number): void {
     const table = this.tables[name];
-    const body = `${csvField(this.prefix + id)},${csvField(type)}${table.annotationFields(ann)}`;
+    const body = `${this.field(this.prefix + id)},${this.field(type)}${table.annotationFields(ann)}`;
     table.rows++;
     table.file.writeRecord(table.columns.keys.length, a, -1, flags, body);
   }
 
   record(rec: ProvRecord, a: number, b: number): void {
     const ann = rec.annotations;
-    if (isEdge(rec)) {
+    if (rec.kind === 'edge') {
       const annotationPart = this.tables.edges.annotationFields(ann);
       this.edgeRow(a, b, rec.from, rec.to, rec.type, ann.time, annotationPart);
       return;
     }
     const name = tableOfVertexType(rec.type);
-    this.vertexRow(name, a, rec.id, rec.type, ann, this.vertexFilterFlags(name, a, ann));
+    this.vertexRow(name, a, rec.id, rec.type, ann, this.defineVertex(name, a, ann));
   }
 
   /** Writes out full buffers; call between input chunks. */
@@ -273,7 +251,7 @@ export class SpoolWriter {
       columns[t] = this.tables[t].columns.keys;
       rows[t] = this.tables[t].rows;
     }
-    return { columns, rows, spools: this.spools, vertexFlags: this.vertexFlags };
+    return { columns, rows, spools: this.spools, vertexFlags: this.vertexFlags, duplicateVertices: this.duplicateVertices };
   }
 
   /** Closes the files after a failure (the spool directory is removed by the run). */
@@ -284,5 +262,5 @@ export class SpoolWriter {
 
 /** Indices for a record's vertices, assigned in first-sight order: from, then to; or the id. */
 export function recordIndices(rec: ProvRecord, ids: IdIndex): [number, number] {
-  return isEdge(rec) ? [ids.indexOf(rec.from), ids.indexOf(rec.to)] : [ids.indexOf(rec.id), -1];
+  return rec.kind === 'edge' ? [ids.indexOf(rec.from), ids.indexOf(rec.to)] : [ids.indexOf(rec.id), -1];
 }

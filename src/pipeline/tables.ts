@@ -16,6 +16,41 @@ export const KEY_COLUMNS: Record<TableName, readonly string[]> = {
 export const VERTEX_ATTRIBUTION_COLUMNS = ['svc', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence'] as const;
 export const EDGE_ATTRIBUTION_COLUMNS = ['svc_from', 'svc_to'] as const;
 
+/** Appended after everything else when several captures make one dataset. */
+export const CAPTURE_COLUMN = 'capture';
+
+/** The prefix a clashing annotation key gets in the header (`svc` → `annotation:svc`). */
+export const RENAMED_ANNOTATION_PREFIX = 'annotation:';
+
+export interface OutputHeader {
+  /** Every column name, the unnamed index column first. */
+  names: string[];
+  /** Annotation keys written under another name, because the tool owns theirs. */
+  renamed: { annotation: string; column: string }[];
+}
+
+/**
+ * The header of a table: index, key columns, annotation keys, the tool's columns (and `capture`).
+ * Names are unique, and the tool's columns keep theirs: an annotation key equal to one of them (or
+ * empty, like the index column's name) is written as `annotation:<key>`, numbered `~2`, `~3`… in
+ * the rare case that is taken too. A capture can then never fake its own attribution for pandas.
+ */
+export function outputHeader(table: TableName, annotationKeys: readonly string[], multi: boolean): OutputHeader {
+  const tool = [...KEY_COLUMNS[table], ...(table === 'edges' ? EDGE_ATTRIBUTION_COLUMNS : VERTEX_ATTRIBUTION_COLUMNS), CAPTURE_COLUMN];
+  const taken = new Set<string>(['', ...tool, ...annotationKeys]);
+  const renamed: OutputHeader['renamed'] = [];
+  const keys = annotationKeys.map((key) => {
+    if (key !== '' && !tool.includes(key)) return key;
+    let column = `${RENAMED_ANNOTATION_PREFIX}${key}`;
+    for (let n = 2; taken.has(column); n++) column = `${RENAMED_ANNOTATION_PREFIX}${key}~${n}`;
+    taken.add(column);
+    renamed.push({ annotation: key, column });
+    return column;
+  });
+  const extra = table === 'edges' ? EDGE_ATTRIBUTION_COLUMNS : VERTEX_ATTRIBUTION_COLUMNS;
+  return { names: ['', ...KEY_COLUMNS[table], ...keys, ...extra, ...(multi ? [CAPTURE_COLUMN] : [])], renamed };
+}
+
 export function tableOfVertexType(type: string): TableName {
   return type === 'Process' ? 'processes' : type === 'Artifact' ? 'artifacts' : 'others';
 }

@@ -1,26 +1,32 @@
 // Pass 2: turns one capture's spools into output rows: index column, the spooled CSV body padded to
 // the final columns, then the attribution columns. No JSON is parsed here.
 import { open } from 'node:fs/promises';
+import type { OUTSIDE_TIME_WINDOW } from '../attribution/auto.js';
 import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
 import { UNATTRIBUTED } from '../attribution/result.js';
 import { IntColumn } from '../provenance/id-index.js';
-import { csvField, csvLine } from '../output/csv.js';
+import { type FieldWriter, csvLine } from '../output/csv.js';
 import { type BufferedFile, RECORD_HEADER } from '../output/files.js';
+import { Flag } from './spool.js';
 import type { TableName } from './tables.js';
 
 /** Why a row was left out, for the summary; undefined keeps it. */
 const READ_BLOCK = 1 << 20;
 
-export type DropReason = 'unmatched' | 'unattributed' | 'k8s-namespace' | 'exclude-probes' | 'drop-subtypes' | 'time-window' | 'endpoint-removed';
+export type DropReason = 'unmatched' | 'unattributed' | 'k8s-namespace' | 'exclude-probes' | 'drop-subtypes' | typeof OUTSIDE_TIME_WINDOW | 'endpoint-removed';
 
 export interface RowPolicy {
   vertex(v: number, result: AttributionResult | undefined, outcome: AttributionOutcome, flags: number): DropReason | undefined;
   /** fromDrop/toDrop: why each endpoint vertex is left out (undefined: kept). */
   edge(fromDrop: DropReason | undefined, toDrop: DropReason | undefined, flags: number): DropReason | undefined;
+  /** Which filter leaves a socket's connections out of the flows; absent: flows are not filtered. */
+  flow?(socket: number, result: AttributionResult, outcome: AttributionOutcome, flags: number): DropReason | undefined;
 }
 
 export interface TableWriteStats {
   written: number;
+  /** Edges with an endpoint that no vertex record defined (kept; counted for the summary). */
+  danglingEdges: number;
   dropped: Partial<Record<DropReason, number>>;
   /** Written rows per svc value ('' = no service). */
   perService: Map<string, number>;
@@ -41,11 +47,13 @@ export interface WriteTableInput {
   policy: RowPolicy;
   /** Appended as the last column when several captures are combined. */
   captureLabel: string | undefined;
+  /** How the attribution columns are written (--safe-csv defuses formulas; bodies were written so in pass 1). */
+  field: FieldWriter;
   out: BufferedFile;
 }
 
-function attributionSuffix(r: AttributionResult): string {
-  return `,${csvLine([r.svc, r.svcNamespace, r.pod, r.candidates, r.kind, r.evidence])}`;
+function attributionSuffix(r: AttributionResult, field: FieldWriter): string {
+  return `,${csvLine([r.svc, r.svcNamespace, r.pod, r.candidates, r.kind, r.evidence], field)}`;
 }
 
 /** Splits one CSV record written by csvField (used only when a capture's columns must be reordered). */
@@ -84,20 +92,20 @@ export function splitCsv(line: string): string[] {
 
 export async function writeTable(input: WriteTableInput): Promise<TableWriteStats> {
   const { table, outcome, policy, out, vertexFlags } = input;
-  const stats: TableWriteStats = { written: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map() };
+  const stats: TableWriteStats = { written: 0, danglingEdges: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map() };
   const isEdges = table === 'edges';
   const keyFields = isEdges ? 3 : 2;
   const finalCount = input.finalColumns.length;
   const remap = needsRemap(input.captureColumns, input.finalColumns) ? input.captureColumns.map((k) => input.finalColumns.indexOf(k)) : undefined;
-  const captureSuffix = input.captureLabel === undefined ? '' : `,${csvField(input.captureLabel)}`;
+  const captureSuffix = input.captureLabel === undefined ? '' : `,${input.field(input.captureLabel)}`;
   // Everything after the body comes from a few distinct strings: encode each once, copy bytes per row.
   const padCache: Buffer[] = [];
   const pad = (n: number) => (padCache[n] ??= Buffer.from(','.repeat(n)));
   const tail = Buffer.from(`${captureSuffix}\n`);
   const suffixCache = new Map<AttributionResult, Buffer>();
-  const suffixOf = (r: AttributionResult) => suffixCache.get(r) ?? suffixCache.set(r, Buffer.from(attributionSuffix(r))).get(r)!;
+  const suffixOf = (r: AttributionResult) => suffixCache.get(r) ?? suffixCache.set(r, Buffer.from(attributionSuffix(r, input.field))).get(r)!;
   const svcCache = new Map<AttributionResult, Buffer>();
-  const svcOf = (r: AttributionResult) => svcCache.get(r) ?? svcCache.set(r, Buffer.from(`,${csvField(r.svc)}`)).get(r)!;
+  const svcOf = (r: AttributionResult) => svcCache.get(r) ?? svcCache.set(r, Buffer.from(`,${input.field(r.svc)}`)).get(r)!;
   // Edges ask about both endpoints: decide each vertex once (0 = not yet, 1 = kept, 2+ = reason).
   const reasons: DropReason[] = [];
   const decided = new IntColumn(0);
@@ -124,6 +132,7 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
     let suffix: Buffer;
     let suffix2: Buffer | undefined;
     if (isEdges) {
+      if ((vertexFlags.get(a) & vertexFlags.get(b) & Flag.defined) === 0) stats.danglingEdges++;
       const drop = policy.edge(vertexDrop(a), vertexDrop(b), flags);
       if (drop) return count(drop);
       suffix = svcOf(outcome.resultOf(a) ?? UNATTRIBUTED);

@@ -1,86 +1,17 @@
-// Fast path for the bulk of a SPADE capture: edges, written one a line as
-//   {"annotations":{"k":"v",...},"from":"<id>","to":"<id>","type":"<Type>"}
-// Scanning quote to quote with native indexOf yields the strings without building objects,
-// about twice the speed of JSON.parse. Anything else (escapes, control characters, other key
-// order, non-string values) is left to JSON.parse, so what this accepts parses identically there.
+// Fast path for the bulk of a SPADE capture: records written one a line as
+//   {"annotations":{"k":"v",...},"from":"<id>","to":"<id>","type":"<Type>"}   (edges)
+//   {"annotations":{"k":"v",...},"id":"<id>","type":"<Type>"}                  (vertices)
+// located in the raw bytes: positions only, nothing decoded. Anything else (escapes, control
+// characters, other key orders, non-string values, empty ids, invalid UTF-8) is left to JSON.parse,
+// so what this accepts parses identically there (test/flat-edge.test.ts checks both on the corpus).
+import { isUtf8 } from 'node:buffer';
 
-export interface FlatEdge {
-  keys: string[];
-  values: string[];
-  count: number;
-  from: string;
-  to: string;
-  type: string;
-}
-
-export function newFlatEdge(): FlatEdge {
-  return { keys: [], values: [], count: 0, from: '', to: '', type: '' };
-}
-
-const HEAD = '{"annotations":{';
-const FROM = ',"from":"';
-const TO = '","to":"';
-const TYPE = '","type":"';
-/** What JSON strings cannot hold raw, or would need decoding. */
-const NEEDS_JSON_PARSE = /[\\\u0000-\u001f]/;
-/** Control characters other than the line feed that separates lines. */
-const CONTROL = /[\u0000-\u0009\u000b-\u001f]/;
-
-/** True when `text` (a whole chunk) holds no control character: its lines then need only the backslash check. */
-export function freeOfControlCharacters(text: string): boolean {
-  return !CONTROL.test(text);
-}
-
-/**
- * Fills `out` and returns true when `line` is exactly such an edge; false means "use JSON.parse".
- * `noControl`: the caller already knows the line has no control characters.
- */
-export function scanFlatEdge(line: string, out: FlatEdge, noControl = false): boolean {
-  if (!line.startsWith(HEAD)) return false;
-  if (noControl ? line.indexOf('\\') !== -1 : NEEDS_JSON_PARSE.test(line)) return false;
-  let pos = HEAD.length;
-  let n = 0;
-  if (line.charCodeAt(pos) === 125 /* } */) pos++;
-  else {
-    for (;;) {
-      if (line.charCodeAt(pos) !== 34 /* " */) return false;
-      const keyEnd = line.indexOf('"', pos + 1);
-      if (keyEnd === -1 || line.charCodeAt(keyEnd + 1) !== 58 /* : */ || line.charCodeAt(keyEnd + 2) !== 34) return false;
-      const valueEnd = line.indexOf('"', keyEnd + 3);
-      if (valueEnd === -1) return false;
-      out.keys[n] = line.slice(pos + 1, keyEnd);
-      out.values[n] = line.slice(keyEnd + 3, valueEnd);
-      n++;
-      const next = line.charCodeAt(valueEnd + 1);
-      pos = valueEnd + 2;
-      if (next === 125) break;
-      if (next !== 44 /* , */) return false;
-    }
-  }
-  if (!line.startsWith(FROM, pos)) return false;
-  const fromStart = pos + FROM.length;
-  const fromEnd = line.indexOf('"', fromStart);
-  if (fromEnd === -1 || !line.startsWith(TO, fromEnd)) return false;
-  const toStart = fromEnd + TO.length;
-  const toEnd = line.indexOf('"', toStart);
-  if (toEnd === -1 || !line.startsWith(TYPE, toEnd)) return false;
-  const typeStart = toEnd + TYPE.length;
-  const typeEnd = line.indexOf('"', typeStart);
-  if (typeEnd !== line.length - 2 || line.charCodeAt(line.length - 1) !== 125) return false;
-  out.count = n;
-  out.from = line.slice(fromStart, fromEnd);
-  out.to = line.slice(toStart, toEnd);
-  out.type = line.slice(typeStart, typeEnd);
-  return true;
-}
-
-/**
- * A copy of `s` that does not keep its source alive. V8 substrings point into their parent (here a
- * whole 1 MB input chunk), so a slice kept past the record would pin every chunk it came from.
- */
-export function detach(s: string): string {
-  return (` ${s}`).slice(1);
-}
+const QUOTE_BYTE = 0x22; // "
+const COMMA_BYTE = 0x2c; // ,
+const COLON_BYTE = 0x3a; // :
+const BACKSLASH_BYTE = 0x5c; // \
+const CLOSE_BRACE_BYTE = 0x7d; // }
+const FIRST_NON_ASCII = 0x80;
 
 /**
  * An edge, or a vertex `{"annotations":{...},"id":"<id>","type":"<Type>"}`, located in a byte
@@ -106,18 +37,18 @@ export interface FlatRecordBytes {
   typeEnd: number;
 }
 
-const MAX_KEYS = 64;
+/** Annotation keys a record may have on the byte path (more go to JSON.parse); sizes the arrays above. */
+export const MAX_KEYS = 64;
 
 export function newFlatRecordBytes(): FlatRecordBytes {
-  const n = MAX_KEYS;
   return {
     data: Buffer.alloc(0),
     count: 0,
-    keyStart: new Int32Array(n),
-    keyEnd: new Int32Array(n),
-    valueStart: new Int32Array(n),
-    valueEnd: new Int32Array(n),
-    valueComma: new Uint8Array(n),
+    keyStart: new Int32Array(MAX_KEYS),
+    keyEnd: new Int32Array(MAX_KEYS),
+    valueStart: new Int32Array(MAX_KEYS),
+    valueEnd: new Int32Array(MAX_KEYS),
+    valueComma: new Uint8Array(MAX_KEYS),
     headComma: false,
     fromStart: 0,
     fromEnd: 0,
@@ -128,10 +59,10 @@ export function newFlatRecordBytes(): FlatRecordBytes {
   };
 }
 
-const HEAD_BYTES = Buffer.from(HEAD);
-const FROM_BYTES = Buffer.from(FROM);
-const TO_BYTES = Buffer.from(TO);
-const TYPE_BYTES = Buffer.from(TYPE);
+const HEAD_BYTES = Buffer.from('{"annotations":{');
+const FROM_BYTES = Buffer.from(',"from":"');
+const TO_BYTES = Buffer.from('","to":"');
+const TYPE_BYTES = Buffer.from('","type":"');
 const ID_BYTES = Buffer.from(',"id":"');
 
 function startsWithBytes(data: Buffer, at: number, end: number, prefix: Buffer): boolean {
@@ -144,40 +75,54 @@ function startsWithBytes(data: Buffer, at: number, end: number, prefix: Buffer):
 const ORDINARY = 0;
 const QUOTE = 1;
 const COMMA = 2;
-const NEEDS_DECODING = 3;
+const NON_ASCII = 3;
+const NEEDS_DECODING = 4;
 const BYTE_CLASS = new Uint8Array(256);
-for (let b = 0; b < 32; b++) BYTE_CLASS[b] = NEEDS_DECODING;
-BYTE_CLASS[92 /* \\ */] = NEEDS_DECODING;
-BYTE_CLASS[34 /* " */] = QUOTE;
-BYTE_CLASS[44 /* , */] = COMMA;
-
-/** Set by stringEnd: whether the string it just closed holds a comma. */
-let stringHadComma = false;
+for (let b = 0; b < 0x20; b++) BYTE_CLASS[b] = NEEDS_DECODING; // raw control characters
+BYTE_CLASS[BACKSLASH_BYTE] = NEEDS_DECODING;
+BYTE_CLASS[QUOTE_BYTE] = QUOTE;
+BYTE_CLASS[COMMA_BYTE] = COMMA;
+for (let b = FIRST_NON_ASCII; b < 0x100; b++) BYTE_CLASS[b] = NON_ASCII;
 
 /**
- * The closing `"` of a string whose content starts at `from`, or -1 when there is none before `end`
- * or the string holds an escape or a control character (JSON.parse must decode it). Every byte
- * between quotes passes through here, so this is also the line's check for escapes.
+ * stringEnd's result: the closing quote's offset times STRING_FLAGS, plus flags for what the string
+ * held (a comma; a byte >= 0x80). Offsets must stay below MAX_SCAN_OFFSET so the product fits int32.
+ */
+const HAD_COMMA = 1;
+const HAD_NON_ASCII = 2;
+const STRING_FLAGS = 4;
+export const MAX_SCAN_OFFSET = 2 ** 31 / STRING_FLAGS;
+const NO_STRING = -1;
+// The flags sit in the low bits (offsets are multiplied by STRING_FLAGS), so OR-ing results ORs their flags.
+if ((HAD_COMMA | HAD_NON_ASCII) >= STRING_FLAGS) throw new Error('stringEnd flags overflow STRING_FLAGS');
+
+/**
+ * The closing `"` of a string whose content starts at `from`, with flags (see above), or NO_STRING
+ * when there is none before `end` or the string holds an escape or a control character (JSON.parse
+ * must decode it). Every byte between quotes passes through here, so this is also the line's check
+ * for escapes.
  */
 function stringEnd(data: Buffer, from: number, end: number): number {
-  let comma = false;
+  let flags = 0;
   for (let i = from; i < end; i++) {
     const c = BYTE_CLASS[data[i]!]!;
     if (c === ORDINARY) continue;
-    if (c === QUOTE) {
-      stringHadComma = comma;
-      return i;
-    }
-    if (c === COMMA) comma = true;
-    else return -1;
+    if (c === QUOTE) return i * STRING_FLAGS + flags;
+    if (c === COMMA) flags |= HAD_COMMA;
+    else if (c === NON_ASCII) flags |= HAD_NON_ASCII;
+    else return NO_STRING;
   }
-  return -1;
+  return NO_STRING;
 }
 
-/** The end of a string starting at `from` when `next` follows its closing quote, else -1. */
+/** stringEnd, and only when `next` follows the closing quote. */
 function stringBefore(data: Buffer, from: number, end: number, next: Buffer): number {
-  const close = stringEnd(data, from, end);
-  return close !== -1 && startsWithBytes(data, close, end, next) ? close : -1;
+  const r = stringEnd(data, from, end);
+  return r !== NO_STRING && startsWithBytes(data, closeOf(r), end, next) ? r : NO_STRING;
+}
+
+function closeOf(r: number): number {
+  return (r / STRING_FLAGS) | 0;
 }
 
 /** What scanFlatRecordBytes found. */
@@ -186,78 +131,82 @@ export const FLAT_EDGE = 1;
 export const FLAT_VERTEX = 2;
 
 /**
- * scanFlatEdge on the bytes [start, end) of one line, and the vertex layout too when `vertices`.
+ * Locates the edge (and, when `vertices`, the vertex) layout in bytes [start, end) of one line.
  * Only strings with no escapes and no control characters are accepted (the structure between them
- * is matched literally), so quotes delimit every string and the bytes are the decoded text.
+ * is matched literally), so quotes delimit every string and the bytes are the decoded text; a line
+ * with bytes >= 0x80 is accepted only when it is valid UTF-8 (JSON.parse's path replaces invalid
+ * sequences with U+FFFD, and both paths must write the same output). Empty ids and types are left
+ * to the record check, which rejects them.
  */
 export function scanFlatRecordBytes(data: Buffer, start: number, end: number, out: FlatRecordBytes, vertices: boolean): number {
-  if (!startsWithBytes(data, start, end, HEAD_BYTES)) return NOT_FLAT;
+  if (end >= MAX_SCAN_OFFSET || !startsWithBytes(data, start, end, HEAD_BYTES)) return NOT_FLAT;
   let pos = start + HEAD_BYTES.length;
   let n = 0;
-  if (data[pos] === 125 /* } */) pos++;
+  let flags = 0;
+  if (data[pos] === CLOSE_BRACE_BYTE) pos++;
   else {
     for (;;) {
-      if (data[pos] !== 34 || n === MAX_KEYS) return NOT_FLAT;
-      const keyEnd = stringEnd(data, pos + 1, end);
-      if (keyEnd === -1 || data[keyEnd + 1] !== 58 /* : */ || data[keyEnd + 2] !== 34) return NOT_FLAT;
-      const valueEnd = stringEnd(data, keyEnd + 3, end);
-      if (valueEnd === -1) return NOT_FLAT;
+      if (data[pos] !== QUOTE_BYTE || n === MAX_KEYS) return NOT_FLAT;
+      const key = stringEnd(data, pos + 1, end);
+      if (key === NO_STRING) return NOT_FLAT;
+      const keyEnd = closeOf(key);
+      if (data[keyEnd + 1] !== COLON_BYTE || data[keyEnd + 2] !== QUOTE_BYTE) return NOT_FLAT;
+      const value = stringEnd(data, keyEnd + 3, end);
+      if (value === NO_STRING) return NOT_FLAT;
+      const valueEnd = closeOf(value);
       out.keyStart[n] = pos + 1;
       out.keyEnd[n] = keyEnd;
       out.valueStart[n] = keyEnd + 3;
       out.valueEnd[n] = valueEnd;
-      out.valueComma[n] = stringHadComma ? 1 : 0;
+      out.valueComma[n] = value & HAD_COMMA;
+      flags |= key | value;
       n++;
       const next = data[valueEnd + 1];
       pos = valueEnd + 2;
-      if (next === 125) break;
-      if (next !== 44) return NOT_FLAT;
+      if (next === CLOSE_BRACE_BYTE) break;
+      if (next !== COMMA_BYTE) return NOT_FLAT;
     }
   }
-  let kind: number;
-  let headComma: boolean;
-  let typeStart: number;
-  if (startsWithBytes(data, pos, end, FROM_BYTES)) {
-    out.fromStart = pos + FROM_BYTES.length;
-    out.fromEnd = stringBefore(data, out.fromStart, end, TO_BYTES);
-    if (out.fromEnd === -1) return NOT_FLAT;
-    headComma = stringHadComma;
-    out.toStart = out.fromEnd + TO_BYTES.length;
-    out.toEnd = stringBefore(data, out.toStart, end, TYPE_BYTES);
-    if (out.toEnd === -1) return NOT_FLAT;
-    headComma ||= stringHadComma;
-    typeStart = out.toEnd + TYPE_BYTES.length;
-    kind = FLAT_EDGE;
-  } else if (vertices && startsWithBytes(data, pos, end, ID_BYTES)) {
-    out.fromStart = pos + ID_BYTES.length;
-    out.fromEnd = stringBefore(data, out.fromStart, end, TYPE_BYTES);
-    if (out.fromEnd === -1) return NOT_FLAT;
-    headComma = stringHadComma;
-    out.toStart = out.toEnd = out.fromEnd;
-    typeStart = out.fromEnd + TYPE_BYTES.length;
-    kind = FLAT_VERTEX;
-  } else return NOT_FLAT;
-  const typeEnd = stringEnd(data, typeStart, end);
-  if (typeEnd !== end - 2 || data[end - 1] !== 125) return NOT_FLAT;
+  const edge = startsWithBytes(data, pos, end, FROM_BYTES);
+  if (!edge && !(vertices && startsWithBytes(data, pos, end, ID_BYTES))) return NOT_FLAT;
+  const head = edge ? scanEdgeHead(data, pos, end, out) : scanVertexHead(data, pos, end, out);
+  if (head === NO_STRING) return NOT_FLAT;
+  const type = stringEnd(data, out.typeStart, end);
+  if (type === NO_STRING) return NOT_FLAT;
+  out.typeEnd = closeOf(type);
+  if (out.typeEnd !== end - 2 || data[end - 1] !== CLOSE_BRACE_BYTE) return NOT_FLAT;
+  if (out.fromStart === out.fromEnd || out.typeStart === out.typeEnd || (edge && out.toStart === out.toEnd)) return NOT_FLAT;
+  const headFlags = head | type;
+  if (((flags | headFlags) & HAD_NON_ASCII) !== 0 && !isUtf8(data.subarray(start, end))) return NOT_FLAT;
   out.data = data;
   out.count = n;
-  out.headComma = headComma || stringHadComma;
-  out.typeStart = typeStart;
-  out.typeEnd = typeEnd;
-  return kind;
+  out.headComma = (headFlags & HAD_COMMA) !== 0;
+  return edge ? FLAT_EDGE : FLAT_VERTEX;
 }
 
-/** The string form of a byte-located edge (for paths that need strings). */
-export function flatEdgeFromBytes(e: FlatRecordBytes, into: FlatEdge): FlatEdge {
-  for (let i = 0; i < e.count; i++) {
-    into.keys[i] = e.data.toString('utf8', e.keyStart[i], e.keyEnd[i]);
-    into.values[i] = e.data.toString('utf8', e.valueStart[i], e.valueEnd[i]);
-  }
-  into.count = e.count;
-  into.from = e.data.toString('utf8', e.fromStart, e.fromEnd);
-  into.to = e.data.toString('utf8', e.toStart, e.toEnd);
-  into.type = e.data.toString('utf8', e.typeStart, e.typeEnd);
-  return into;
+/** `,"from":"…","to":"…","type":"` at `pos`: fills from, to and typeStart; the strings' flags or NO_STRING. */
+function scanEdgeHead(data: Buffer, pos: number, end: number, out: FlatRecordBytes): number {
+  out.fromStart = pos + FROM_BYTES.length;
+  const from = stringBefore(data, out.fromStart, end, TO_BYTES);
+  if (from === NO_STRING) return NO_STRING;
+  out.fromEnd = closeOf(from);
+  out.toStart = out.fromEnd + TO_BYTES.length;
+  const to = stringBefore(data, out.toStart, end, TYPE_BYTES);
+  if (to === NO_STRING) return NO_STRING;
+  out.toEnd = closeOf(to);
+  out.typeStart = out.toEnd + TYPE_BYTES.length;
+  return from | to;
+}
+
+/** `,"id":"…","type":"` at `pos`: the id goes in from (to empty at its end). */
+function scanVertexHead(data: Buffer, pos: number, end: number, out: FlatRecordBytes): number {
+  out.fromStart = pos + ID_BYTES.length;
+  const id = stringBefore(data, out.fromStart, end, TYPE_BYTES);
+  if (id === NO_STRING) return NO_STRING;
+  out.fromEnd = closeOf(id);
+  out.toStart = out.toEnd = out.fromEnd;
+  out.typeStart = out.fromEnd + TYPE_BYTES.length;
+  return id;
 }
 
 /**

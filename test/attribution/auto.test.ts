@@ -427,7 +427,34 @@ describe('cluster-ip', () => {
       .generated('out', 'ad', 'connect')
       .run(shop);
     expect(run.of('out').svc).toBe('adservice');
-    expect(run.outcome.flows).toContainEqual(expect.objectContaining({ svcFrom: 'adservice', svcTo: 'paymentservice', dstPort: '50051', observed: 'connect', connections: 1 }));
+    expect(run.outcome.flows().rows).toContainEqual(expect.objectContaining({ svcFrom: 'adservice', svcTo: 'paymentservice', dstPort: '50051', observed: 'connect', connections: 1 }));
+  });
+
+  it('flows count only connections in the time window, and only sockets the filter keeps; the rest is counted as removed', () => {
+    const graph = new Graph()
+      .process('ad', proc(10, A))
+      .artifact('sa', probeSock(A, 9555))
+      .artifact('out', sock(A, ['192.168.1.5', 45000], ['10.96.220.107', 50051]))
+      .artifact('out2', sock(A, ['192.168.1.5', 45001], ['10.96.220.107', 50051]))
+      .edge('WasGeneratedBy', 'out', 'ad', { operation: 'connect', time: '100.5' })
+      .edge('WasGeneratedBy', 'out', 'ad', { operation: 'connect', time: '200.5' })
+      .edge('WasGeneratedBy', 'out2', 'ad', { operation: 'connect', time: '150' });
+    const all = graph.run(shop).outcome.flows();
+    expect(all.rows).toEqual([expect.objectContaining({ svcFrom: 'adservice', svcTo: 'paymentservice', connections: 3, firstTime: '100.5', lastTime: '200.5' })]);
+    expect(all.removedConnections).toEqual({});
+
+    const windowed = graph.run(shop, [], { since: 150 });
+    // Evidence still sees every connection: the attribution is the same.
+    expect(windowed.of('out').svc).toBe('adservice');
+    const w = windowed.outcome.flows();
+    expect(w.rows).toEqual([expect.objectContaining({ connections: 2, firstTime: '150', lastTime: '200.5' })]);
+    expect(w.removedConnections).toEqual({ 'time-window': 1 });
+
+    const out2 = windowed.vertex('out2');
+    const filtered = windowed.outcome.flows((v) => (v === out2 ? 'k8s-namespace' : undefined));
+    expect(filtered.rows).toEqual([expect.objectContaining({ connections: 1, firstTime: '200.5', lastTime: '200.5' })]);
+    expect(filtered.removedConnections).toEqual({ 'time-window': 1, 'k8s-namespace': 1 });
+    expect(windowed.outcome.flows(() => 'k8s-namespace')).toEqual({ rows: [], removedConnections: { 'time-window': 1, 'k8s-namespace': 2 } });
   });
 });
 

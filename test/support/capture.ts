@@ -59,7 +59,7 @@ export function smallCaptureText(): string {
 
 // ------------------------------------------------------------------------------------------ layouts
 
-export type LayoutName = 'spade-array' | 'ndjson' | 'pretty-array' | 'concatenated-pretty';
+export type LayoutName = 'spade-array' | 'ndjson' | 'pretty-array' | 'one-line-array' | 'concatenated-pretty';
 
 /** SPADE's JSON storage: `[`, one record a line, every record after the first prefixed with `,`, `]`. */
 export function spadeArray(records: readonly RawRecord[], opts: { close?: boolean } = {}): string {
@@ -76,6 +76,11 @@ export function prettyArray(records: readonly RawRecord[]): string {
   return `${JSON.stringify(records, null, 2)}\n`;
 }
 
+/** One JSON array on one line: json.dump, jq -c, JSON.stringify. */
+export function oneLineArray(records: readonly RawRecord[]): string {
+  return `${JSON.stringify(records)}\n`;
+}
+
 /** Pretty objects one after another, no array, no commas (jq's default output). */
 export function concatenatedPretty(records: readonly RawRecord[]): string {
   return records.map((r) => `${JSON.stringify(r, null, 4)}\n`).join('');
@@ -85,6 +90,7 @@ export const LAYOUTS: Record<LayoutName, (records: readonly RawRecord[]) => stri
   'spade-array': spadeArray,
   ndjson,
   'pretty-array': prettyArray,
+  'one-line-array': oneLineArray,
   'concatenated-pretty': concatenatedPretty,
 };
 
@@ -93,6 +99,7 @@ export const REPORTED_LAYOUT: Record<LayoutName, string> = {
   'spade-array': 'spade-array',
   ndjson: 'ndjson',
   'pretty-array': 'pretty-array',
+  'one-line-array': 'pretty-array',
   'concatenated-pretty': 'json-stream',
 };
 

@@ -4,7 +4,7 @@
 //
 // SPADE edge directions: Used process -> artifact, WasGeneratedBy artifact -> process,
 // WasTriggeredBy child process -> parent process.
-import { AutoAttributor } from '../../src/attribution/auto.js';
+import { AutoAttributor, type TimeWindow } from '../../src/attribution/auto.js';
 import { type ClusterModel, buildClusterModel } from '../../src/attribution/cluster-model.js';
 import { type NsMapEntry, NsMapSchema } from '../../src/attribution/ns-map.js';
 import type { AttributionOutcome, AttributionResult, NetnsReport } from '../../src/attribution/result.js';
@@ -186,6 +186,8 @@ export interface GraphRun {
   netns(inode: string): NetnsReport;
   /** Every netns inode the report lists. */
   netnsList(): string[];
+  /** The vertex number of a named vertex (for filters given to the outcome). */
+  vertex(name: string): number;
 }
 
 export class Graph {
@@ -231,9 +233,9 @@ export class Graph {
     return this.edge('WasTriggeredBy', child, parent, { operation });
   }
 
-  run(objects: ClusterObjects | ClusterModel, entries: NsMapEntry[] = []): GraphRun {
+  run(objects: ClusterObjects | ClusterModel, entries: NsMapEntry[] = [], window?: TimeWindow): GraphRun {
     const m = 'candidates' in objects ? objects : buildClusterModel(objects);
-    const a = new AutoAttributor(m, entries);
+    const a = new AutoAttributor(m, entries, window);
     for (const r of this.records) {
       if (r.t === 'process') a.process(r.v, r.ann);
       else if (r.t === 'artifact') a.artifact(r.v, r.ann);
@@ -261,6 +263,7 @@ export class Graph {
         return r;
       },
       netnsList: () => outcome.netns.map((n) => n.netns),
+      vertex,
     };
   }
 }
