@@ -21,6 +21,8 @@ const NAMESPACE_CHANGING_OPERATIONS = new Set(['unshare', 'setns']);
 
 const UNKNOWN = -1;
 const NO_LINK = -2147483648;
+/** artTgidHolder: no tgid (holders are >= 0; a pid still waiting for its holder is -2 - pid). */
+const NO_HOLDER = -1;
 
 const Kind = { none: 0, process: 1, artifact: 2, other: 3 } as const;
 const KIND_MASK = 3;
@@ -80,17 +82,20 @@ export class AutoAttributor implements Attributor {
   /** Artifact → first linked group: a netns (encoded < 0) or, for processes of unknown netns, the process. */
   private readonly artLink = new IntColumn(NO_LINK);
   private readonly artMoreLinks = new IntLists();
-  /** Artifact touched by a process that is not a probe. */
-  private readonly artTgid = new IntColumn(UNKNOWN);
+  /**
+   * Memory/pipe artifact → the process vertex that held its `tgid` when the artifact appeared (the
+   * latest process with that pid before it; pids are reused), or `-2 - pid` while none had appeared yet.
+   */
+  private readonly artTgidHolder = new IntColumn(NO_HOLDER);
   private readonly sockets = new Map<number, SocketState>();
   private readonly strings = new StringPool();
   private readonly netnsIds = new Map<string, number>();
   private readonly netns: NetnsEvidence[] = [];
   /** Process-tree edges as (child, parent) pairs. */
   private readonly treeEdges = new IntVector();
-  /** pid → its newest process vertex; older vertices with the same pid chain through samePidBefore. */
+  /** pid → its newest process vertex so far, and its first (for artifacts that came before any holder). */
   private readonly pidHead = new IntMap();
-  private readonly samePidBefore = new IntColumn(-1);
+  private readonly pidFirst = new IntMap();
   private readonly stems: string[];
   private readonly probeCommands: Set<string>;
   private readonly probeExecutables: Set<string>;
@@ -141,8 +146,7 @@ export class AutoAttributor implements Attributor {
     const pid = Number(ann.pid);
     // Linux pids fit int32 (pid_max is at most 2^22); anything else cannot be a tgid either.
     if (IntMap.fits(pid)) {
-      const newest = this.pidHead.get(pid);
-      if (newest !== -1) this.samePidBefore.set(v, newest);
+      if (this.pidFirst.get(pid) === -1) this.pidFirst.set(pid, v);
       this.pidHead.set(pid, v);
     }
     if (this.isProbe(ann)) this.kind.set(v, Kind.process | PROBE);
@@ -178,8 +182,11 @@ export class AutoAttributor implements Attributor {
     this.kind.set(v, (this.kind.get(v) & ~KIND_MASK) | Kind.artifact); // keep flags an earlier edge set
     const tgid = ann.tgid;
     if (tgid !== undefined) {
-      const n = Number(tgid);
-      if (IntMap.fits(n)) this.artTgid.set(v, n);
+      const pid = Number(tgid);
+      if (IntMap.fits(pid) && pid >= 0) {
+        const holder = this.pidHead.get(pid);
+        this.artTgidHolder.set(v, holder !== -1 ? holder : -2 - pid);
+      }
     }
     if (ann.subtype !== 'network socket') return;
     const inode = ann['net namespace'];
@@ -499,15 +506,13 @@ export class AutoAttributor implements Attributor {
       const first = this.artLink.get(v);
       if (first !== NO_LINK) groups.add(first);
       this.artMoreLinks.forEach(v, (g) => groups.add(g));
-      const tgid = this.artTgid.get(v);
+      const holder = this.tgidHolder(v);
       const viaTgid = new Set<number>();
-      if (tgid !== UNKNOWN) {
-        for (let p = this.pidHead.get(tgid); p !== -1; p = this.samePidBefore.get(p)) {
-          const n = this.procNetns.get(p);
-          const g = n !== UNKNOWN ? -1 - n : p;
-          viaTgid.add(g);
-          groups.add(g);
-        }
+      if (holder !== -1) {
+        const n = this.procNetns.get(holder);
+        const g = n !== UNKNOWN ? -1 - n : holder;
+        viaTgid.add(g);
+        groups.add(g);
       }
       const results = new Map<AttributionResult, number>();
       for (const g of groups) {
@@ -564,6 +569,15 @@ export class AutoAttributor implements Attributor {
       }
     }
     return out;
+  }
+
+  /**
+   * The process an artifact's tgid names: the one holding that pid when the artifact appeared, else
+   * (the artifact came first) the first process to take that pid later; -1 when none.
+   */
+  private tgidHolder(v: number): number {
+    const h = this.artTgidHolder.get(v);
+    return h >= 0 ? h : h === NO_HOLDER ? -1 : this.pidFirst.get(-2 - h);
   }
 
   private flows(artifactResult: ResultColumn, filter: FlowFilter | undefined): FlowTable {

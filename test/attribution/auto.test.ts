@@ -351,6 +351,30 @@ describe('artifacts', () => {
     expect(run.of('mem').evidence).toMatch(/memory\/pipe of its processes \(tgid\)/);
   });
 
+  it('memory via tgid names the process holding that pid when the artifact appeared, not every holder (pids are reused)', () => {
+    const run = new Graph()
+      .artifact('early', { subtype: 'memory', tgid: '100', 'memory address': '7e00' })
+      .process('ad', proc(100, A, { exe: '/app/adservice' }))
+      .artifact('sa', probeSock(A, 9555))
+      .artifact('mem1', { subtype: 'memory', tgid: '100', 'memory address': '7f00' })
+      // pid 100 is reused, in another pod: a payment process
+      .process('pay', proc(100, B))
+      .artifact('sb', sock(B, ['127.0.0.1', 40000], ['0.0.0.0', 50051]))
+      .process('email', proc(300, C, { cwd: '/email_server' }))
+      .artifact('sc', probeSock(C, 8080))
+      .artifact('mem2', { subtype: 'memory', tgid: '100', 'memory address': '7f00' })
+      .artifact('pipe', { subtype: 'unnamed pipe', tgid: '300', 'read fd': '3', 'write fd': '4' })
+      .artifact('orphan', { subtype: 'memory', tgid: '999', 'memory address': '7f00' })
+      .run(shop);
+    expect(run.of('mem1')).toMatchObject({ svc: 'adservice' });
+    expect(run.of('mem2').svc === '' ? run.of('mem2').candidates : 'decided').toBe('paymentservice|shippingservice');
+    expect(run.of('mem2').kind).not.toBe('shared');
+    expect(run.of('pipe')).toMatchObject({ svc: 'emailservice' });
+    // Before any process held pid 100: the first process to take it.
+    expect(run.of('early')).toMatchObject({ svc: 'adservice' });
+    expect(run.of('orphan')).toMatchObject({ svc: '', kind: '' });
+  });
+
   it('files via Used and WasGeneratedBy edges', () => {
     const run = g()
       .artifact('read', { subtype: 'file', path: '/etc/ad.conf' })
