@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Throughput and memory benchmark (issue #6): the tool against the JSON.parse limit on generated
-// gigabyte-scale captures.
+// Throughput and memory benchmark (issues #6, #14): the tool against the fastest honest JSON.parse
+// loop, and DuckDB as a peer, on generated gigabyte-scale captures.
 //
-//   npm run bench                       # build, then 100MB and 1GB
+//   npm run bench                       # build, then 100MB, 500MB, 1GB and 2GB
 //   node bench/run.js --sizes 100MB     # only some sizes (comma-separated: 100MB,1GB,250MB)
-//   node bench/run.js --quick           # just ~100 MB
+//   node bench/run.js --quick           # just ~100 MB, no DuckDB, no id variants
+//   node bench/run.js --no-duckdb       # skip the DuckDB peers
+//   node bench/run.js --no-id-variants  # skip add-services on non-hex ids
 //   node bench/run.js --no-results      # do not append to bench/results.md
 //   node bench/run.js --no-wait-idle    # start runs even while other processes keep the CPUs busy
 //   node bench/run.js --retries 0       # never repeat a run disturbed by other processes (default 2)
@@ -13,10 +15,14 @@
 //   node bench/run.js --repeat 3        # 3 interleaved rounds: fastest time, highest peak RSS per run
 //
 // For each size, in this order and each in its own child process (one run each):
-//   baseline      bench/baseline.js: read + split lines + JSON.parse, nothing else
+//   baseline      bench/baseline.js: readSync 4 MiB + split lines + JSON.parse, nothing else
 //   add-services  clarion-enrich add-services <capture> kubectl_svc.json -o <tmp> --json
 //   preprocess    clarion-enrich preprocess <capture> --services kubectl_svc.json -o <tmp> --json
-//                 (reported as "not available" while the build has no such command)
+//   duckdb-narrow bench/duckdb.js narrow: a few columns of processes and edges to CSV (2 threads)
+//   duckdb-full   bench/duckdb.js full: read_json's flatten, every annotation a column (2 threads)
+//                 (DuckDB runs when bench/node_modules has it; run.js installs it there from
+//                 bench/package.json on first use, and reports "not available" if it cannot)
+// and, at 500MB, add-services on the same records with non-hex ids (suffixed, int, prefixed).
 // Outputs go to a fresh directory under os.tmpdir(), deleted after each run.
 //
 // Every child is started with bench/rusage-hook.cjs preloaded, which reports its CPU time and
@@ -33,7 +39,7 @@ import { appendFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, r
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
-import { CORPUS_DIR, DEFAULT_SOURCE, REPO_ROOT, generate, parseSize, sizeLabel } from './generate.js';
+import { CORPUS_DIR, DEFAULT_SOURCE, ID_STYLES, REPO_ROOT, generate, parseSize, sizeLabel } from './generate.js';
 
 /** The tool under test: the working tree's build, or a clean build of --ref (see buildRef). */
 let BIN = join(REPO_ROOT, 'bin', 'clarion-enrich.js');
@@ -48,17 +54,22 @@ const IDLE_WAIT_MAX_SECONDS = 180;
 const MiB = 1024 * 1024;
 
 const TARGETS = {
-  throughput: 0.5, // add-services MB/s >= 0.5 x baseline MB/s, on 1 GB
-  peakRss: 300e6, // peak RSS <= 300 MB on 1 GB
-  rssGrowth: 1.5, // 1 GB peak RSS <= 1.5 x 100 MB peak RSS
-  preprocess: 0.2, // preprocess throughput within 20 % of add-services
+  throughput: 0.8, // add-services and preprocess MB/s >= 0.8 x baseline MB/s, at 500 MB and 1 GB
+  perMbGrowth: 1.1, // 1 GB time per MB within 10 % of 100 MB
+  peakRss: 200e6, // peak RSS <= 200 MB on 1 GB
+  idVariants: 0.8, // non-hex ids: records/s >= 0.8 x the hex ids' records/s
+  linear: 4.4, // 2 GB time <= 4.4 x 500 MB time
 };
+const DUCKDB = join(REPO_ROOT, 'bench', 'duckdb.js');
+const ID_VARIANT_SIZE = '500MB';
 
 function parseArgs(argv) {
-  const opts = { sizes: ['100MB', '1GB'], results: true, waitIdle: true, retries: 2, repeat: 1 };
+  const opts = { sizes: ['100MB', '500MB', '1GB', '2GB'], results: true, waitIdle: true, retries: 2, repeat: 1, duckdb: true, idVariants: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--quick') opts.sizes = ['100MB'];
+    if (a === '--quick') Object.assign(opts, { sizes: ['100MB'], duckdb: false, idVariants: false });
+    else if (a === '--no-duckdb') opts.duckdb = false;
+    else if (a === '--no-id-variants') opts.idVariants = false;
     else if (a === '--sizes') opts.sizes = String(argv[++i] ?? '').split(',').filter(Boolean);
     else if (a.startsWith('--sizes=')) opts.sizes = a.slice(8).split(',').filter(Boolean);
     else if (a === '--no-results') opts.results = false;
@@ -68,7 +79,7 @@ function parseArgs(argv) {
     else if (a === '--repeat') opts.repeat = Math.max(1, Number(argv[++i]) || 1);
     else if (a.startsWith('--ref=')) opts.ref = a.slice(6);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/run.js [--sizes 100MB,1GB] [--quick] [--no-results] [--no-wait-idle] [--retries N] [--ref <commit>] [--repeat N]');
+      console.log('usage: node bench/run.js [--sizes 100MB,1GB] [--quick] [--no-duckdb] [--no-id-variants] [--no-results] [--no-wait-idle] [--retries N] [--ref <commit>] [--repeat N]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument ${a}`);
@@ -235,6 +246,40 @@ async function runBaseline(capture) {
   return { name: 'baseline', status: 'ok', bytes: j.bytes, records: j.records, seconds: j.seconds, peakRssBytes: r.rusagePeakRss ?? j.peakRssBytes, reportedPeakRss: j.peakRssBytes, wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, otherCores: r.otherCores };
 }
 
+/**
+ * Whether DuckDB can be loaded from bench/node_modules; installs it there (bench/package.json) on
+ * first use. Never a dependency of the tool: a machine without the registry just skips the peers.
+ */
+let duckdbState;
+function duckdbAvailable() {
+  if (duckdbState !== undefined) return duckdbState;
+  const here = join(REPO_ROOT, 'bench', 'node_modules', '@duckdb', 'node-api');
+  if (!existsSync(here)) {
+    console.log('installing DuckDB into bench/node_modules (a benchmark peer, not a dependency of the tool) ...');
+    try {
+      execFileSync('npm', ['install', '--prefix', join(REPO_ROOT, 'bench'), '--no-audit', '--no-fund', '--no-save', '--no-package-lock'], { cwd: join(REPO_ROOT, 'bench'), stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    } catch (err) {
+      console.log(`  DuckDB not available: ${tail(String(err.stderr ?? err.message), 3)}`);
+    }
+  }
+  duckdbState = existsSync(here);
+  return duckdbState;
+}
+
+async function runDuckdb(mode, capture) {
+  const name = `duckdb-${mode}`;
+  if (!duckdbAvailable()) return { name, status: 'n/a', detail: 'DuckDB could not be installed into bench/node_modules' };
+  const outDir = mkdtempSync(join(os.tmpdir(), `clarion-bench-${name}-`));
+  try {
+    const r = await runChild([DUCKDB, mode, capture, outDir]);
+    if (r.code !== 0) return { name, status: 'failed', detail: `exit ${r.code ?? r.signal}: ${tail(r.stderr)}`, wallSeconds: r.wallSeconds };
+    const j = JSON.parse(r.stdout);
+    return { name, status: 'ok', bytes: j.bytes, records: j.records, seconds: j.seconds, peakRssBytes: r.rusagePeakRss ?? j.peakRssBytes, wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, otherCores: r.otherCores, outputBytes: dirBytes(outDir) };
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
 async function runTool(name, args) {
   const outDir = mkdtempSync(join(os.tmpdir(), `clarion-bench-${name}-`));
   try {
@@ -313,17 +358,19 @@ function tableRows(results) {
     const add = s.runs.find((r) => r.name === 'add-services' && r.status === 'ok');
     for (const r of s.runs) {
       if (r.status !== 'ok') {
-        rows.push([s.label, r.name, r.status === 'n/a' ? 'not available' : 'FAILED', '', '', '', '', fmt(r.wallSeconds, 2), '', '', '', '']);
+        rows.push([s.label, r.name, r.status === 'n/a' ? 'not available' : 'FAILED', '', '', '', '', '', fmt(r.wallSeconds, 2), '', '', '', '']);
         continue;
       }
       const vsBase = base && r !== base ? `${(mbps(r) / mbps(base)).toFixed(2)}×` : r === base ? '1.00×' : '–';
-      const vsAdd = add && r.name === 'preprocess' ? `${(mbps(r) / mbps(add)).toFixed(2)}×` : '';
+      // Id variants hold the same records in other bytes: compare records/s with the hex-id run.
+      const vsAdd = add && r.name === 'preprocess' ? `${(mbps(r) / mbps(add)).toFixed(2)}×` : add && r.idVariant ? `${(recordsPerSecond(r) / recordsPerSecond(add)).toFixed(2)}× rec/s` : '';
       rows.push([
         s.label,
         r.name,
         fmt(mbps(r)),
         fmt(wallMbps(r)),
-        fmtInt(r.records / r.seconds),
+        fmt(msPerMb(r), 2),
+        fmtInt(recordsPerSecond(r)),
         fmt(r.peakRssBytes / MiB, 0),
         fmt(r.seconds, 2),
         fmt(r.wallSeconds, 2),
@@ -337,7 +384,10 @@ function tableRows(results) {
   return rows;
 }
 
-const HEADER = ['size', 'run', 'MB/s', 'MB/s (wall)', 'records/s', 'peak RSS MiB', 'seconds', 'wall s', 'CPU s', 'other load', 'vs baseline', 'vs add-services'];
+const recordsPerSecond = (r) => r.records / r.seconds;
+const msPerMb = (r) => (1000 * r.seconds) / (r.bytes / 1e6);
+
+const HEADER = ['size', 'run', 'MB/s', 'MB/s (wall)', 'ms/MB', 'records/s', 'peak RSS MiB', 'seconds', 'wall s', 'CPU s', 'other load', 'vs baseline', 'vs add-services'];
 
 function textTable(rows) {
   const all = [HEADER, ...rows];
@@ -350,86 +400,98 @@ function markdownTable(rows) {
   return [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-/** Throughput vs baseline and preprocess vs add-services per size; peak RSS growth between the smallest and largest size. */
+const findRun = (s, name) => s?.runs.find((r) => r.name === name && r.status === 'ok');
+
+/** Throughput vs baseline per size; per-MB time and peak RSS from the smallest to each larger size. */
 function ratioLines(results) {
-  const find = (s, name) => s?.runs.find((r) => r.name === name && r.status === 'ok');
   const lines = [];
   for (const s of results) {
-    const b = find(s, 'baseline');
-    const a = find(s, 'add-services');
-    const p = find(s, 'preprocess');
+    const b = findRun(s, 'baseline');
     const parts = [];
-    if (b && a) parts.push(`add-services/baseline ${(mbps(a) / mbps(b)).toFixed(2)}×`);
-    if (b && p) parts.push(`preprocess/baseline ${(mbps(p) / mbps(b)).toFixed(2)}×`);
-    if (a && p) parts.push(`preprocess/add-services ${(mbps(p) / mbps(a)).toFixed(2)}×`);
+    for (const name of ['add-services', 'preprocess', 'duckdb-narrow', 'duckdb-full']) {
+      const r = findRun(s, name);
+      if (b && r) parts.push(`${name}/baseline ${(mbps(r) / mbps(b)).toFixed(2)}×`);
+    }
     if (parts.length) lines.push(`${s.label} throughput: ${parts.join(', ')}`);
   }
-  if (results.length > 1) {
-    const lo = results[0];
-    const hi = results[results.length - 1];
+  const lo = results[0];
+  for (const hi of results.slice(1)) {
     const parts = [];
     for (const name of ['baseline', 'add-services', 'preprocess']) {
-      const l = find(lo, name);
-      const h = find(hi, name);
-      if (l && h) parts.push(`${name} ${(h.peakRssBytes / l.peakRssBytes).toFixed(2)}×`);
+      const l = findRun(lo, name);
+      const h = findRun(hi, name);
+      if (l && h) parts.push(`${name} ms/MB ${(msPerMb(h) / msPerMb(l)).toFixed(2)}×, peak RSS ${(h.peakRssBytes / l.peakRssBytes).toFixed(2)}×`);
     }
-    if (parts.length) lines.push(`peak RSS ${hi.label}/${lo.label}: ${parts.join(', ')}`);
+    if (parts.length) lines.push(`${hi.label} vs ${lo.label}: ${parts.join('; ')}`);
   }
   return lines;
 }
 
 function evaluateTargets(results) {
   const bySize = (label) => results.find((s) => s.label === label);
-  const find = (s, name) => s?.runs.find((r) => r.name === name && r.status === 'ok');
-  const big = bySize('1GB');
-  const small = bySize('100MB');
-  const largest = results[results.length - 1];
   const out = [];
   const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
-
-  {
-    const b = find(big, 'baseline');
-    const a = find(big, 'add-services');
-    if (b && a) {
-      const ratio = mbps(a) / mbps(b);
-      out.push({ target: `add-services throughput ≥ ${TARGETS.throughput}× baseline on 1 GB`, result: verdict(ratio >= TARGETS.throughput), detail: `${ratio.toFixed(2)}× (${fmt(mbps(a))} vs ${fmt(mbps(b))} MB/s; wall ${(wallMbps(a) / wallMbps(b)).toFixed(2)}×)` });
-    } else {
-      const lb = find(largest, 'baseline');
-      const la = find(largest, 'add-services');
-      out.push({ target: `add-services throughput ≥ ${TARGETS.throughput}× baseline on 1 GB`, result: 'n/a', detail: big ? 'a 1GB run failed' : `1GB not in this run${lb && la ? ` (${largest.label}: ${(mbps(la) / mbps(lb)).toFixed(2)}×)` : ''}` });
+  const na = (target, detail) => out.push({ target, result: 'n/a', detail });
+  for (const label of ['500MB', '1GB']) {
+    for (const name of ['add-services', 'preprocess']) {
+      const target = `${name} throughput ≥ ${TARGETS.throughput}× baseline at ${label}`;
+      const b = findRun(bySize(label), 'baseline');
+      const r = findRun(bySize(label), name);
+      if (!b || !r) na(target, `${label} not measured`);
+      else out.push({ target, result: verdict(mbps(r) / mbps(b) >= TARGETS.throughput), detail: `${(mbps(r) / mbps(b)).toFixed(2)}× (${fmt(mbps(r))} vs ${fmt(mbps(b))} MB/s; wall ${(wallMbps(r) / wallMbps(b)).toFixed(2)}×)` });
     }
   }
-  {
-    const a = find(big, 'add-services');
-    if (a) out.push({ target: `add-services peak RSS ≤ ${TARGETS.peakRss / 1e6} MB on 1 GB`, result: verdict(a.peakRssBytes <= TARGETS.peakRss), detail: `${(a.peakRssBytes / 1e6).toFixed(0)} MB (${(a.peakRssBytes / MiB).toFixed(0)} MiB)` });
-    else {
-      const la = find(largest, 'add-services');
-      out.push({ target: `add-services peak RSS ≤ ${TARGETS.peakRss / 1e6} MB on 1 GB`, result: 'n/a', detail: `1GB not measured${la ? ` (${largest.label}: ${(la.peakRssBytes / 1e6).toFixed(0)} MB)` : ''}` });
-    }
+  for (const name of ['add-services', 'preprocess']) {
+    const target = `${name}: 1 GB time per MB within ${Math.round((TARGETS.perMbGrowth - 1) * 100)} % of 100 MB`;
+    const l = findRun(bySize('100MB'), name);
+    const h = findRun(bySize('1GB'), name);
+    if (!l || !h) na(target, 'needs 100MB and 1GB');
+    else out.push({ target, result: verdict(msPerMb(h) / msPerMb(l) <= TARGETS.perMbGrowth), detail: `${(msPerMb(h) / msPerMb(l)).toFixed(2)}× (${fmt(msPerMb(h), 2)} vs ${fmt(msPerMb(l), 2)} ms/MB)` });
+  }
+  for (const name of ['add-services', 'preprocess']) {
+    const target = `${name} peak RSS ≤ ${TARGETS.peakRss / 1e6} MB at 1 GB`;
+    const r = findRun(bySize('1GB'), name);
+    if (!r) na(target, '1GB not measured');
+    else out.push({ target, result: verdict(r.peakRssBytes <= TARGETS.peakRss), detail: `${(r.peakRssBytes / 1e6).toFixed(0)} MB (${(r.peakRssBytes / MiB).toFixed(0)} MiB)` });
   }
   {
-    const a1 = find(big, 'add-services');
-    const a0 = find(small, 'add-services');
-    if (a1 && a0) {
-      const ratio = a1.peakRssBytes / a0.peakRssBytes;
-      out.push({ target: `1 GB peak RSS within ${TARGETS.rssGrowth}× of 100 MB peak (add-services)`, result: verdict(ratio <= TARGETS.rssGrowth), detail: `${ratio.toFixed(2)}× (${(a1.peakRssBytes / MiB).toFixed(0)} vs ${(a0.peakRssBytes / MiB).toFixed(0)} MiB)` });
-    } else out.push({ target: `1 GB peak RSS within ${TARGETS.rssGrowth}× of 100 MB peak (add-services)`, result: 'n/a', detail: 'needs both 100MB and 1GB runs' });
-    const p1 = find(big, 'preprocess');
-    const p0 = find(small, 'preprocess');
-    if (p1 && p0) {
-      const ratio = p1.peakRssBytes / p0.peakRssBytes;
-      out.push({ target: `1 GB peak RSS within ${TARGETS.rssGrowth}× of 100 MB peak (preprocess)`, result: verdict(ratio <= TARGETS.rssGrowth), detail: `${ratio.toFixed(2)}× (${(p1.peakRssBytes / MiB).toFixed(0)} vs ${(p0.peakRssBytes / MiB).toFixed(0)} MiB)` });
+    const s = bySize(ID_VARIANT_SIZE);
+    const hex = findRun(s, 'add-services');
+    for (const variant of s?.runs.filter((r) => r.idVariant && r.status === 'ok') ?? []) {
+      const ratio = recordsPerSecond(variant) / recordsPerSecond(hex);
+      out.push({ target: `${variant.name}: ≥ ${TARGETS.idVariants}× the records/s of 32-hex ids`, result: verdict(ratio >= TARGETS.idVariants), detail: `${ratio.toFixed(2)}× at ${s.label}` });
     }
+    if (!s?.runs.some((r) => r.idVariant)) na(`non-hex ids ≥ ${TARGETS.idVariants}× the records/s of 32-hex ids`, `${ID_VARIANT_SIZE} id variants not measured`);
   }
-  {
-    // On the largest size that has both runs.
-    const s = [...results].reverse().find((x) => find(x, 'preprocess') && find(x, 'add-services'));
-    if (s) {
-      const ratio = mbps(find(s, 'preprocess')) / mbps(find(s, 'add-services'));
-      out.push({ target: `preprocess throughput within ${TARGETS.preprocess * 100} % of add-services (≥ ${1 - TARGETS.preprocess}×; faster is fine)`, result: verdict(ratio >= 1 - TARGETS.preprocess), detail: `${ratio.toFixed(2)}× on ${s.label}` });
-    } else out.push({ target: `preprocess throughput within ${TARGETS.preprocess * 100} % of add-services (≥ ${1 - TARGETS.preprocess}×; faster is fine)`, result: 'n/a', detail: 'preprocess not available in this build' });
+  for (const name of ['add-services', 'preprocess']) {
+    const target = `${name}: 2 GB takes ≤ ${TARGETS.linear}× the 500 MB time`;
+    const l = findRun(bySize('500MB'), name);
+    const h = findRun(bySize('2GB'), name);
+    if (!l || !h) na(target, 'needs 500MB and 2GB');
+    else out.push({ target, result: verdict(h.seconds / l.seconds <= TARGETS.linear), detail: `${(h.seconds / l.seconds).toFixed(2)}× (${fmt(h.seconds, 2)} vs ${fmt(l.seconds, 2)} s)` });
   }
   return out;
+}
+
+/** The runs of one size: the baseline, the tool, DuckDB, and (at ID_VARIANT_SIZE) the id variants. */
+function runSpecs(gen, { label, bytes }, opts) {
+  const addServices = (capture) => (out) => ['add-services', capture, SERVICES, '-o', out, '--json', '--no-progress'];
+  const specs = [
+    { name: 'baseline', run: () => runBaseline(gen.path) },
+    { name: 'add-services', run: () => runTool('add-services', addServices(gen.path)) },
+    {
+      name: 'preprocess',
+      run: async () => (preprocessAvailable() ? runTool('preprocess', (out) => ['preprocess', gen.path, '--services', SERVICES, '-o', out, '--json', '--no-progress']) : { name: 'preprocess', status: 'n/a', detail: 'no `preprocess` command in this build (dist/)' }),
+    },
+  ];
+  if (opts.duckdb) for (const mode of ['narrow', 'full']) specs.push({ name: `duckdb-${mode}`, run: () => runDuckdb(mode, gen.path) });
+  if (opts.idVariants && label === ID_VARIANT_SIZE) {
+    for (const ids of ID_STYLES.filter((i) => i !== 'hex')) {
+      const variant = generate({ targetBytes: bytes, ids, repetitions: gen.repetitions });
+      specs.push({ name: `add-services (ids ${ids})`, idVariant: true, run: () => runTool(`add-services (ids ${ids})`, addServices(variant.path)) });
+    }
+  }
+  return specs;
 }
 
 async function main() {
@@ -463,6 +525,7 @@ async function main() {
         console.log(`  (${r.name}: other processes used ${r.otherCores.toFixed(2)} cores during the run: measuring again)`);
       }
     };
+    const specs = runSpecs(gen, size, opts);
     // --repeat N: N interleaved rounds; each run keeps its fastest round, and its highest peak RSS.
     const rounds = [];
     for (let round = 1; round <= opts.repeat; round++) {
@@ -472,14 +535,10 @@ async function main() {
         report(r);
         got.push(r);
       };
-      take(await measure(() => runBaseline(gen.path)));
-      take(await measure(() => runTool('add-services', (out) => ['add-services', gen.path, SERVICES, '-o', out, '--json', '--no-progress'])));
-      // Checked each time: the command is being written while this benchmark exists.
-      if (preprocessAvailable()) take(await measure(() => runTool('preprocess', (out) => ['preprocess', gen.path, '--services', SERVICES, '-o', out, '--json', '--no-progress'])));
-      else take({ name: 'preprocess', status: 'n/a', detail: 'no `preprocess` command in this build (dist/)' });
+      for (const spec of specs) take(await measure(spec.run));
       rounds.push(got);
     }
-    for (const name of ['baseline', 'add-services', 'preprocess']) {
+    for (const { name, idVariant } of specs) {
       const all = rounds.map((g) => g.find((r) => r.name === name)).filter(Boolean);
       const ok = all.filter((r) => r.status === 'ok');
       if (ok.length === 0) {
@@ -487,11 +546,11 @@ async function main() {
         continue;
       }
       const best = ok.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-      runs.push({ ...best, peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)), rounds: ok.length, failedRounds: all.length - ok.length });
+      runs.push({ ...best, idVariant, peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)), rounds: ok.length, failedRounds: all.length - ok.length });
     }
     for (const r of runs) if (r.status === 'failed' || r.failedRounds > 0) crashed = true;
-    for (const r of runs) if (r.status === 'ok' && r.bytes !== gen.bytes) console.log(`  warning: ${r.name} read ${r.bytes} bytes, the capture has ${gen.bytes}`);
-    for (const r of runs) if (r.status === 'ok' && r.records !== gen.records) console.log(`  warning: ${r.name} saw ${r.records} records, the capture has ${gen.records}`);
+    for (const r of runs) if (r.status === 'ok' && !r.idVariant && r.bytes !== gen.bytes) console.log(`  warning: ${r.name} read ${r.bytes} bytes, the capture has ${gen.bytes}`);
+    for (const r of runs) if (r.status === 'ok' && !r.idVariant && r.records !== gen.records) console.log(`  warning: ${r.name} saw ${r.records} records, the capture has ${gen.records}`);
     results.push({ label: size.label, capture: gen, runs });
   }
 
@@ -503,7 +562,7 @@ async function main() {
   if (ratios.length) console.log(`\nRatios:\n${ratios.map((l) => `  ${l}`).join('\n')}`);
   const contended = results.flatMap((s) => s.runs.filter((r) => r.otherCores > CONTENDED).map((r) => `${s.label} ${r.name}`));
   if (contended.length) console.log(`\nWARNING: other processes used > ${CONTENDED} cores during: ${contended.join(', ')}. Those timings are not trustworthy; re-run on a quiet machine.`);
-  console.log('\nTargets (issue #6):');
+  console.log('\nTargets (issue #14):');
   for (const t of targets) console.log(`  ${t.result.padEnd(4)}  ${t.target}: ${t.detail}`);
 
   if (opts.results) {
