@@ -2,7 +2,8 @@
 // digits (typed-array table) or anything else (Map), across rehashes, with no two ids sharing an index.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { IdIndex, IntColumn } from '../src/provenance/id-index.js';
+import { IdIndex } from '../src/provenance/id-index.js';
+import { IntColumn } from '../src/util/int-column.js';
 
 function hexIds(n: number): string[] {
   const buf = randomBytes(16 * n);
@@ -146,5 +147,44 @@ describe('IntColumn', () => {
     }
     expect([65_535, 65_536, 131_071, 131_072, 131_073].map((i) => c.get(i))).toEqual([65_535, 65_536, 131_071, 131_072, -1]);
     expect(c.length).toBe(131_073);
+  });
+});
+
+describe('IdIndex merging (segments of one capture scanned apart)', () => {
+  it('importing segment exports in order numbers ids exactly as one index reading the whole sequence', () => {
+    const hex = hexIds(3000);
+    const all: string[] = [];
+    for (let i = 0; i < 9000; i++) {
+      const r = (i * 7919) % 9000;
+      all.push(r % 3 === 0 ? hex[r % hex.length]! : r % 3 === 1 ? `${hex[r % hex.length]!}_k3` : String(r % 2500));
+    }
+    const whole = new IdIndex();
+    const expected = all.map((id) => whole.indexOf(id));
+    const merged = new IdIndex();
+    const got: number[] = [];
+    for (let start = 0; start < all.length; start += 2000) {
+      const segment = new IdIndex();
+      const local = all.slice(start, start + 2000).map((id) => segment.indexOf(id));
+      const toGlobal = merged.importAll(segment.export());
+      for (const l of local) got.push(toGlobal[l]!);
+    }
+    expect(got).toEqual(expected);
+    expect(merged.size).toBe(whole.size);
+    for (const id of ['', hex[5]!, `${hex[6]!}_k3`, '17', 'ü']) expect(merged.idOf(merged.indexOf(id))).toBe(id);
+  });
+
+  it('non-hex ids read as bytes make no string per occurrence and agree with the string path', () => {
+    const index = new IdIndex();
+    const ids = ['node-7:aa', '12345', `${'b'.repeat(32)}_k3`, 'x'.repeat(200), ''];
+    const data = Buffer.from(ids.join('|'));
+    let at = 0;
+    const viaBytes = ids.map((id, i) => {
+      const len = Buffer.byteLength(id);
+      const v = index.indexOfBytes(data, at, at + len, (i % 2) as 0 | 1);
+      at += len + 1;
+      return v;
+    });
+    expect(viaBytes).toEqual([0, 1, 2, 3, 4]);
+    expect(ids.map((id) => index.indexOf(id))).toEqual([0, 1, 2, 3, 4]);
   });
 });

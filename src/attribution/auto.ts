@@ -2,7 +2,7 @@
 //
 // Pass 1 feeds every record here; state is per namespace, per process and per artifact (compact
 // typed columns), never per edge, so memory follows the number of vertices, not the capture size.
-import { IntColumn } from '../provenance/id-index.js';
+import { IntColumn } from '../util/int-column.js';
 import type { Annotations } from '../provenance/records.js';
 import { isLocalAddress, normalizeAddress } from './addresses.js';
 import type { ClusterModel } from './cluster-model.js';

@@ -1,6 +1,6 @@
 // Compact per-vertex state for attribution: typed arrays instead of a Map, Set or array per vertex,
 // so memory follows the number of vertices at a few bytes each.
-import { IntColumn } from '../provenance/id-index.js';
+import { IntColumn } from '../util/int-column.js';
 import type { AttributionResult } from './result.js';
 
 /** Shares equal strings (bounded: past the limit, strings are kept as they come). */

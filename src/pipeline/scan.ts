@@ -6,7 +6,8 @@
 // before a key first appeared just needs trailing empty fields.
 import type { AttributionOutcome, Attributor } from '../attribution/result.js';
 import { ByteStrings, type FlatRecordBytes, annotationsFromBytes, bytesEqualAscii, keyNames } from '../provenance/flat-edge.js';
-import { IdIndex, type IntColumn } from '../provenance/id-index.js';
+import { IdIndex } from '../provenance/id-index.js';
+import type { IntColumn } from '../util/int-column.js';
 import { openInput } from '../provenance/input.js';
 import { type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
 import { collectAfter } from './gc.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { BufferedFile } from '../output/files.js';
 import { type FieldWriter, fieldWriter } from '../output/csv.js';
 import { type FlatRecordBytes, PositionalKeys, copyBytes } from '../provenance/flat-edge.js';
-import { type IdIndex, IntColumn } from '../provenance/id-index.js';
+import type { IdIndex } from '../provenance/id-index.js';
+import { IntColumn } from '../util/int-column.js';
 import type { EdgeRecord, ProvRecord } from '../provenance/records.js';
 import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
 

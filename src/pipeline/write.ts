@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import type { OUTSIDE_TIME_WINDOW } from '../attribution/auto.js';
 import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
 import { UNATTRIBUTED } from '../attribution/result.js';
-import { IntColumn } from '../provenance/id-index.js';
+import { IntColumn } from '../util/int-column.js';
 import { type FieldWriter, csvLine } from '../output/csv.js';
 import { type BufferedFile, RECORD_HEADER } from '../output/files.js';
 import { Flag } from './spool.js';
