@@ -16,8 +16,8 @@
 //   parent's image is that pid's newest vertex when the execve happened.
 // - file_event: WasGeneratedBy (artifact ← process) with an operation that creates or writes a file
 //   (open for writing, create, write, truncate, rename/link onto the path, mknod) on a `file` or
-//   `link` artifact. One event per (process, file, operation); Sysmon reports creations only, but
-//   SPADE's edges do not say whether an open created the file.
+//   `link` artifact. One event per (process, file), at its first such edge: Sysmon reports creations
+//   only, and SPADE's edges do not say whether an open created the file.
 // - network_connection: `connect` (WasGeneratedBy, Initiated 'true': Source = local, Destination =
 //   remote) and `accept` (Used, Initiated 'false': Source = the remote peer, Destination = the local
 //   socket, as Sysmon for Linux reports accepts) on a `network socket`. One event per (process,
@@ -178,7 +178,7 @@ export class SigmaEventCollector {
     } else if (type === 'Used' && op === 'accept') this.connection(from, to, false, seq, edge, time);
     else if (type === 'WasGeneratedBy') {
       if (op === 'connect') this.connection(to, from, true, seq, edge, time);
-      else if (FILE_WRITING_OPERATIONS.has(op) && this.files.has(from) && this.procs.has(to) && this.firstTime(`f${to}:${from}:${op}`)) {
+      else if (FILE_WRITING_OPERATIONS.has(op) && this.files.has(from) && this.procs.has(to) && this.firstTime(`f${to}:${from}`)) {
         this.pending.push({ category: 'file_event', seq, time, process: to, artifact: from, edge, parent: NONE, parentPid: '', initiated: false });
       }
     }

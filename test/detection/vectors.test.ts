@@ -1,31 +1,10 @@
 // The 306 evaluator cases of ../shared/corpus/sigma/vectors (rule + event + expected result, from
 // permissively licensed evaluators' suites), through the library: one test per case.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeFields, scalarText, type SigmaEvent } from '../../src/detection/sigma/event.js';
 import { RuleError } from '../../src/detection/sigma/rule-error.js';
 import { parseRule, ruleMatches } from '../../src/detection/sigma/rule.js';
-import { repoRoot } from '../support/run-cli.js';
-
-export interface VectorCase {
-  name: string;
-  rule: string;
-  event: Record<string, unknown>;
-  match: boolean;
-  message?: string;
-  error?: true;
-  features: string[];
-}
-
-export const VECTORS = path.resolve(repoRoot, '..', 'shared', 'corpus', 'sigma', 'vectors', 'vectors.jsonl');
-
-export function readVectors(): VectorCase[] {
-  return readFileSync(VECTORS, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as VectorCase);
-}
+import { type VectorCase, readVectors } from '../support/vectors.js';
 
 function eventOf(c: VectorCase): SigmaEvent {
   const fields = makeFields();

@@ -13,11 +13,11 @@ export interface Matcher {
   possibleWith(present: ReadonlySet<string>): boolean;
 }
 
-/** A search identifier's YAML value; `line` locates errors. */
+/** A search identifier's YAML value; `lineOf` locates errors by the path of keys and indices inside it. */
 export interface SearchSource {
   name: string;
   value: unknown;
-  line: number | undefined;
+  lineOf: (path: (string | number)[]) => number | undefined;
 }
 
 function isScalar(v: unknown): v is RawScalar {
@@ -54,22 +54,27 @@ function fromItem(item: Item): Matcher {
   };
 }
 
-function mapSelection(map: Record<string, unknown>): Matcher {
+function mapSelection(map: Record<string, unknown>, at: (string | number)[]): Matcher {
   const entries = Object.entries(map);
-  if (entries.length === 0) throw new RuleError('an empty map matches nothing');
+  if (entries.length === 0) throw new RuleError('an empty map matches nothing', undefined, at);
   return allOf(
     entries.map(([key, value]) => {
-      if (!isScalar(value) && !(Array.isArray(value) && value.every(isScalar))) throw new RuleError(`${key}: expected a value or a list of values`);
-      return fromItem(compileItem(key, value as RawScalar | RawScalar[]));
+      try {
+        if (!isScalar(value) && !(Array.isArray(value) && value.every(isScalar))) throw new RuleError(`${key}: expected a value or a list of values`);
+        return fromItem(compileItem(key, value as RawScalar | RawScalar[]));
+      } catch (err) {
+        if (err instanceof RuleError) throw new RuleError(err.message, undefined, [...at, key]);
+        throw err;
+      }
     }),
   );
 }
 
 function compileSearch(value: unknown): Matcher {
-  if (isMap(value)) return mapSelection(value);
+  if (isMap(value)) return mapSelection(value, []);
   if (Array.isArray(value)) {
     if (value.length === 0) throw new RuleError('an empty list matches nothing');
-    if (value.every(isMap)) return anyOf(value.map(mapSelection));
+    if (value.every(isMap)) return anyOf(value.map((m, i) => mapSelection(m, [i])));
     if (value.every(isScalar)) return fromItem(compileItem('', value));
     throw new RuleError('a list must hold either maps (OR of field searches) or plain values (keywords), not both');
   }
@@ -103,7 +108,7 @@ export function compileDetection(searches: SearchSource[], condition: string | s
     try {
       compiled.set(s.name, compileSearch(s.value));
     } catch (err) {
-      if (err instanceof RuleError) throw new RuleError(`detection ${s.name}: ${err.message}`, err.line ?? s.line);
+      if (err instanceof RuleError) throw new RuleError(`detection ${s.name}: ${err.message}`, err.line ?? s.lineOf(err.path));
       throw err;
     }
   }

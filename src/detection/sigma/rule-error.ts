@@ -3,6 +3,8 @@ export class RuleError extends Error {
   constructor(
     message: string,
     readonly line?: number,
+    /** Where inside a search identifier (map keys, list indices), for the line. */
+    readonly path: (string | number)[] = [],
   ) {
     super(message);
     this.name = 'RuleError';

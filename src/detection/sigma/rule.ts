@@ -1,6 +1,6 @@
 // One Sigma rule file: YAML 1.2 (core schema, duplicate keys refused), the fields an alert needs,
 // and its detection compiled once.
-import { LineCounter, isMap, isScalar, parseAllDocuments } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { type Matcher, type SearchSource, compileDetection } from './detection.js';
 import type { SigmaEvent } from './event.js';
@@ -60,10 +60,10 @@ export function parseRule(text: string, file: string): SigmaRule {
   }
   const rule = parsed.data;
   const detectionNode = doc.get('detection', true);
-  const lineOfKey = (name: string) => (isMap(detectionNode) ? lineOfPath(detectionNode, [name], lines) : undefined);
+  const lineOfKey = (path: (string | number)[]) => lineOfPath(detectionNode, path, lines);
   const searches: SearchSource[] = Object.entries(rule.detection)
     .filter(([name]) => !NOT_SEARCHES.has(name))
-    .map(([name, value]) => ({ name, value, line: lineOfKey(name) }));
+    .map(([name, value]) => ({ name, value, lineOf: (path) => lineOfKey([name, ...path]) }));
   return {
     file,
     title: rule.title,
@@ -73,7 +73,7 @@ export function parseRule(text: string, file: string): SigmaRule {
     tags: rule.tags ?? [],
     logsource: { product: rule.logsource?.product, category: rule.logsource?.category, service: rule.logsource?.service },
     fields: [...new Set(searches.flatMap((s) => fieldsNamed(s.value)))],
-    matcher: compileDetection(searches, rule.detection.condition, lineOfKey('condition')),
+    matcher: compileDetection(searches, rule.detection.condition, lineOfKey(['condition'])),
   };
 }
 
@@ -85,16 +85,21 @@ function fieldsNamed(value: unknown): string[] {
     .filter((f) => f !== '');
 }
 
-/** Line of the key at `path` (of its nearest enclosing key when the path goes deeper). */
+/** Line of the key or list item at `path` (of the nearest enclosing one when the path goes deeper). */
 function lineOfPath(node: unknown, path: PropertyKey[], lines: LineCounter): number | undefined {
   let line: number | undefined;
   let at = node;
+  const lineAt = (n: { range?: [number, number, number] | null } | null | undefined) => (n?.range ? lines.linePos(n.range[0]).line : line);
   for (const key of path) {
+    if (isSeq(at) && typeof key === 'number') {
+      at = at.items[key];
+      line = lineAt(at as { range?: [number, number, number] });
+      continue;
+    }
     if (!isMap(at)) break;
     const pair = at.items.find((p) => isScalar(p.key) && p.key.value === key);
     if (!pair) break;
-    const range = isScalar(pair.key) ? pair.key.range : undefined;
-    if (range) line = lines.linePos(range[0]).line;
+    line = lineAt(pair.key as { range?: [number, number, number] });
     at = pair.value;
   }
   return line;
