@@ -35,7 +35,7 @@ const UNSUPPORTED: Record<string, string> = {
 export function parseKey(key: string): { field: string | null; modifiers: string[] } {
   const [field, ...modifiers] = key.split('|');
   for (const m of modifiers) {
-    if (UNSUPPORTED[m]) throw new RuleError(`${key}: ${UNSUPPORTED[m]}`);
+    if (Object.hasOwn(UNSUPPORTED, m)) throw new RuleError(`${key}: ${UNSUPPORTED[m]}`);
     if (!KNOWN.has(m)) throw new RuleError(`${key}: unknown modifier "${m}"`);
   }
   return { field: field === '' ? null : field!, modifiers };
@@ -54,11 +54,12 @@ export function compileItem(key: string, value: RawScalar | RawScalar[]): Item {
   if (mods.has('exists')) return existsItem(key, field, modifiers, values);
   const comparison = COMPARISONS.find((c) => mods.has(c));
   if (comparison) return comparisonItem(key, field, modifiers, comparison, values, linking);
-  let matcher: ValueMatcher;
   if (mods.has('fieldref')) return fieldrefItem(key, field, modifiers, values, linking);
-  if (mods.has('re')) matcher = regexMatcher(key, modifiers, values, linking);
-  else if (mods.has('cidr')) matcher = cidrMatcher(key, modifiers, values, linking);
-  else matcher = stringMatcher(key, field, modifiers, values, linking);
+  const matcher = mods.has('re')
+    ? regexMatcher(key, modifiers, values, linking)
+    : mods.has('cidr')
+      ? cidrMatcher(key, modifiers, values, linking)
+      : stringMatcher(key, field, modifiers, values, linking);
   return field === null ? keywordItem(matcher) : fieldItem(field, matcher, mods.has('neq'));
 }
 
