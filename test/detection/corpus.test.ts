@@ -16,7 +16,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FlowRow } from '../../src/attribution/result.js';
 import { type DetectionResult, detectInCaptures } from '../../src/detection/detect.js';
+import { readBaselineFlows } from '../../src/detection/lateral.js';
+import { csvTable } from '../../src/output/csv.js';
+import { FLOW_COLUMNS } from '../../src/pipeline/run.js';
 import { RuleSet } from '../../src/detection/rules.js';
 import { loadRules } from '../../src/detection/sigma/load.js';
 import { observeCapture } from '../support/detect-capture.js';
@@ -26,6 +30,12 @@ const CORAL = path.resolve(repoRoot, '..', 'shared', 'corpus', 'coral');
 const CAPTURE = path.join(CORAL, 'prov-worker-0712234.json');
 const SERVICES = path.join(CORAL, 'kubectl_svc.json');
 const LINUX_RULES = path.resolve(repoRoot, '..', 'shared', 'corpus', 'sigma', 'rules', 'linux');
+const CORAL_RULES = path.resolve(repoRoot, '..', 'shared', 'corpus', 'sigma', 'rules', 'coral');
+
+/** Flows as add-services writes provenance_data_service_flows.csv. */
+function flowsCsv(flows: FlowRow[]): string {
+  return csvTable(FLOW_COLUMNS, flows.map((f) => [f.svcFrom, f.srcAddress, f.svcTo, f.dstAddress, f.dstPort, f.protocol, f.observed, String(f.connections), f.firstTime, f.lastTime]));
+}
 
 /** adservice's namespaces, as its probe processes in the capture show them. */
 const AD = { net: '4026532834', mnt: '4026532987', pid: '4026532988' };
@@ -121,15 +131,17 @@ describe('SigmaHQ Linux rules on the CORAL capture', () => {
   let clean: DetectionResult;
   let attacked: DetectionResult;
   let dir: string;
+  let cleanRun: Awaited<ReturnType<typeof observeCapture>>;
+  let attackedRun: Awaited<ReturnType<typeof observeCapture>>;
 
   beforeAll(async () => {
     rules = RuleSet.forCapture(await loadRules([LINUX_RULES], { skipInvalid: false }));
-    const cleanRun = await observeCapture(CAPTURE, SERVICES, 'prov-worker-0712234');
+    cleanRun = await observeCapture(CAPTURE, SERVICES, 'prov-worker-0712234');
     clean = detectInCaptures(rules, [cleanRun.events], cleanRun.outcome.flows);
     dir = await mkdtemp(path.join(tmpdir(), 'clarion-attack-'));
     const copy = path.join(dir, 'prov-attacked.json');
     await writeFile(copy, withAttack());
-    const attackedRun = await observeCapture(copy, SERVICES, 'prov-attacked');
+    attackedRun = await observeCapture(copy, SERVICES, 'prov-attacked');
     attacked = detectInCaptures(rules, [attackedRun.events], attackedRun.outcome.flows);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -159,5 +171,22 @@ describe('SigmaHQ Linux rules on the CORAL capture', () => {
   it('the clean capture raises none of those rules', () => {
     const cleanRules = new Set(clean.alerts.map((a) => path.basename(a.ruleFile)));
     for (const e of EXPECTED) expect(cleanRules.has(e.rule)).toBe(false);
+  });
+
+  it('the rules CORAL tied to these services by substring do not fire on the clean capture either', async () => {
+    const coral = RuleSet.forCapture(await loadRules([CORAL_RULES], { skipInvalid: false }));
+    expect(coral.summary().applied).toBe(63);
+    // Derived events can be iterated again: the same events as for the Linux rules.
+    expect(detectInCaptures(coral, [cleanRun.events], cleanRun.outcome.flows).alerts).toEqual([]);
+  });
+
+  it('with the flows of the clean run as the baseline, the connection of the attack is the one new flow', async () => {
+    const baselineFile = path.join(dir, 'provenance_data_service_flows.csv');
+    await writeFile(baselineFile, flowsCsv(cleanRun.outcome.flows));
+    const baseline = { path: baselineFile, keys: await readBaselineFlows(baselineFile) };
+    const result = detectInCaptures(rules, [attackedRun.events], attackedRun.outcome.flows, baseline);
+    expect(result.newFlows.map((n) => [n.flow.svcFrom, n.flow.dstAddress, n.flow.dstPort, n.source?.fields.ProcessId])).toEqual([['adservice', '203.0.113.5', '4444', '7002']]);
+    expect(result.alerts.filter((a) => a.ruleId === 'clarion:new-flow').map((a) => [a.svc, a.pid, a.target, a.level])).toEqual([['adservice', '7002', '203.0.113.5:4444', 'medium']]);
+    expect(result.summary.lateralMovement).toEqual({ baseline: baselineFile, newFlows: 1 });
   });
 });
