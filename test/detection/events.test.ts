@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutoAttributor } from '../../src/attribution/auto.js';
 import { type DerivedEvent, SigmaEventCollector } from '../../src/detection/events.js';
+import { parseFlatEvent, sigmaEventRecord } from '../../src/detection/flat-events.js';
 import { Graph, model, probeSock, proc, service, sock } from '../support/graph.js';
 
 const A = '4026532001';
@@ -160,5 +161,19 @@ describe('events carry their process attribution, in capture order', () => {
       ['file_event', '', ''],
     ]);
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+  });
+});
+
+describe('sigma_events.ndjson (--write-events) read back by --events', () => {
+  it('gives the same fields, and fills the alert columns from the meta keys', () => {
+    const g = new Graph()
+      .process('probe', proc(80, A, { exe: '/bin/grpc_health_probe', 'command line': '/bin/grpc_health_probe -addr=:9555', uid: '0' }))
+      .artifact('ps', probeSock(A, 9555))
+      .edge('WasGeneratedBy', 'ps', 'probe', { operation: 'connect', time: '30' });
+    for (const e of derive(g)) {
+      const back = parseFlatEvent(JSON.stringify(sigmaEventRecord(e)), 'sigma_events.ndjson', 7);
+      expect({ ...back.event.fields }).toEqual({ ...e.fields });
+      expect(back.context).toMatchObject({ category: e.category, capture: 'cap', time: e.time, svc: 'adservice', attribution: 'port', processId: e.processId, eventLine: 7 });
+    }
   });
 });
