@@ -5,7 +5,7 @@ import { type AlertCounts, anyAtOrAbove, parseLevel } from '../detection/alerts.
 import type { DetectionResult, DetectionSummary } from '../detection/detect.js';
 import { RuleSet } from '../detection/rules.js';
 import { loadRules } from '../detection/sigma/load.js';
-import { LEVELS, type Level } from '../detection/sigma/rule.js';
+import { LEVELS, type Level } from '../detection/sigma/levels.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { AlertFilesWritten } from '../output/alerts.js';
 

@@ -5,7 +5,8 @@ import type { DerivedEvent } from './events.js';
 import { pythonList } from './python-literal.js';
 import type { RuleSet } from './rules.js';
 import type { FieldValue, SigmaEvent } from './sigma/event.js';
-import { LEVELS, type Level, type SigmaRule, matchedPairs } from './sigma/rule.js';
+import { LEVELS, type Level } from './sigma/levels.js';
+import type { SigmaRule } from './sigma/rule.js';
 
 /** One rule firing on one event (or one new flow). */
 export interface Alert {
@@ -72,6 +73,13 @@ export interface EventContext {
 export function contextOfDerived(e: DerivedEvent): EventContext {
   const a = e.attribution;
   return { category: e.category, capture: e.capture, seq: e.seq, time: e.time, svc: a.svc, svcNamespace: a.svcNamespace, pod: a.pod, attribution: a.kind, processId: e.processId };
+}
+
+/** The `field=value` pairs that made a matching rule match (the `matched` column), in rule order, without repeats. */
+export function matchedPairs(rule: SigmaRule, event: SigmaEvent): string[] {
+  const out: string[] = [];
+  rule.matcher.explain(event, out);
+  return [...new Set(out)];
 }
 
 /** Every rule of `rules` that matches the event, as alerts. */

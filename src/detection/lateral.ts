@@ -5,7 +5,6 @@
 // no service), port and protocol are; which side observed it (connect/accept) and the client's
 // address do not matter.
 import { readFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import type { FlowRow } from '../attribution/result.js';
 import { InputError } from '../errors.js';
@@ -34,6 +33,8 @@ export async function readBaselineFlows(path: string): Promise<Set<string>> {
     throw new InputError(`${path}: cannot read baseline flows: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   let rows: Record<string, string>[];
+  // Loaded on first use, like the rule parser: only runs with a baseline pay for it.
+  const { parse } = await import('csv-parse/sync');
   try {
     rows = parse(text, { columns: true, skip_empty_lines: true, bom: true }) as Record<string, string>[];
   } catch (err) {

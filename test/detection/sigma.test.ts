@@ -8,7 +8,8 @@ import { InputError } from '../../src/errors.js';
 import { type FieldValue, makeFields } from '../../src/detection/sigma/event.js';
 import { loadRules } from '../../src/detection/sigma/load.js';
 import { RuleError } from '../../src/detection/sigma/rule-error.js';
-import { matchedPairs, parseRule, ruleMatches } from '../../src/detection/sigma/rule.js';
+import { matchedPairs } from '../../src/detection/alerts.js';
+import { parseRule } from '../../src/detection/sigma/rule.js';
 import { base64offset, globSource, parseSigmaString, windash } from '../../src/detection/sigma/values.js';
 
 function rule(detection: string): string {
@@ -22,7 +23,7 @@ function event(fields: Record<string, FieldValue>) {
 }
 
 function matches(detection: string, fields: Record<string, FieldValue>): boolean {
-  return ruleMatches(parseRule(rule(detection), 'r.yml'), event(fields));
+  return parseRule(rule(detection), 'r.yml').matcher.test(event(fields));
 }
 
 function loadError(detection: string): string {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeFields, scalarText, type SigmaEvent } from '../../src/detection/sigma/event.js';
 import { RuleError } from '../../src/detection/sigma/rule-error.js';
-import { parseRule, ruleMatches } from '../../src/detection/sigma/rule.js';
+import { parseRule } from '../../src/detection/sigma/rule.js';
 import { type VectorCase, readVectors } from '../support/vectors.js';
 
 function eventOf(c: VectorCase): SigmaEvent {
@@ -26,7 +26,7 @@ describe('Sigma evaluator vectors', () => {
         return;
       }
       const rule = parseRule(c.rule, 'case.yml');
-      expect(ruleMatches(rule, eventOf(c))).toBe(c.match);
+      expect(rule.matcher.test(eventOf(c))).toBe(c.match);
     });
   }
 });

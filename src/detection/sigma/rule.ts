@@ -3,11 +3,10 @@
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { type Matcher, type SearchSource, compileDetection } from './detection.js';
-import type { SigmaEvent } from './event.js';
+import { LEVELS, type Level } from './levels.js';
 import { RuleError } from './rule-error.js';
 
-export const LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
-export type Level = (typeof LEVELS)[number];
+export { LEVELS, type Level } from './levels.js';
 
 export interface Logsource {
   product?: string | undefined;
@@ -103,15 +102,4 @@ function lineOfPath(node: unknown, path: PropertyKey[], lines: LineCounter): num
     at = pair.value;
   }
   return line;
-}
-
-export function ruleMatches(rule: SigmaRule, event: SigmaEvent): boolean {
-  return rule.matcher.test(event);
-}
-
-/** The `field=value` pairs that made a matching rule match, in rule order, without repeats. */
-export function matchedPairs(rule: SigmaRule, event: SigmaEvent): string[] {
-  const out: string[] = [];
-  rule.matcher.explain(event, out);
-  return [...new Set(out)];
 }
