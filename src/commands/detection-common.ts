@@ -17,7 +17,7 @@ export interface RuleOptionValues {
 
 export const RULE_OPTION_HELP = {
   rules: 'Sigma rule file or directory (searched recursively for .yml/.yaml); repeatable',
-  skipInvalidRules: 'skip rules that cannot be loaded (listed in the summary) instead of stopping with exit 3',
+  skipInvalidRules: 'skip rules that cannot load (a warning each, listed in the summary) instead of exit 3',
   failOn: `exit 5 when an alert is at or above this level (${LEVELS.join('|')})`,
 };
 

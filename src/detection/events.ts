@@ -26,6 +26,7 @@
 import { normalizeAddress } from '../attribution/addresses.js';
 import type { AttributionOutcome, AttributionResult, EdgeFacts } from '../attribution/result.js';
 import { UNATTRIBUTED } from '../attribution/result.js';
+import { StringPool } from '../attribution/columns.js';
 import type { Annotations } from '../provenance/records.js';
 import { CATEGORIES, type Category } from './schema.js';
 import { type FieldValue, makeFields } from './sigma/event.js';
@@ -117,6 +118,8 @@ export class SigmaEventCollector {
   private readonly files = new Map<number, string>();
   private readonly sockets = new Map<number, Socket>();
   private readonly agentUids = new Map<number, string>();
+  /** Threads and forks repeat their process's exe, command line and cwd: one string each. */
+  private readonly strings = new StringPool();
   private readonly pending: PendingEvent[] = [];
   private readonly seen = new Set<string>();
   private records = 0;
@@ -129,10 +132,10 @@ export class SigmaEventCollector {
     const proc: Proc = {
       pid: ann.pid ?? '',
       ppid,
-      exe: ann.exe ?? '',
-      cmd: ann['command line'] ?? '',
-      cwd: ann.cwd ?? '',
-      uid: known(ann.uid),
+      exe: this.strings.intern(ann.exe ?? ''),
+      cmd: this.strings.intern(ann['command line'] ?? ''),
+      cwd: this.strings.intern(ann.cwd ?? ''),
+      uid: this.strings.intern(known(ann.uid)),
       time: ann['start time'] ?? ann['seen time'] ?? '',
       seq: this.records++,
       prior: NONE,
