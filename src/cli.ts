@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './errors.js';
 import { removeTemporaryPathsSync } from './output/files.js';
 import { registerAddServices } from './commands/add-services.js';
+import { registerDetect } from './commands/detect.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerPreprocess } from './commands/preprocess.js';
 
@@ -21,17 +22,20 @@ export function buildProgram(): Command {
   registerAddServices(program);
   registerPreprocess(program);
   registerFetch(program);
+  registerDetect(program);
   program.addHelpText(
     'after',
     `
 Exit codes: 0 ok, 1 internal error, 2 usage (also: an output directory that cannot be written, or one
 another run is writing to), 3 invalid or unreadable input (or outputs that cannot be written: disk
-full), 4 Kubernetes API failure. With --json, a failure still prints {"ok": false, "exitCode", "error"}.
+full), 4 Kubernetes API failure, 5 an alert at or above --fail-on. With --json, a failure still
+prints {"ok": false, "exitCode", "error"}.
 
 Examples:
   $ clarion-enrich add-services prov.json svc.json --out-dir out/
   $ clarion-enrich preprocess 'captures/*.json.gz' --services svc.json -o dataset/ --json
-  $ clarion-enrich fetch -n shop -o cluster.json`,
+  $ clarion-enrich fetch -n shop -o cluster.json
+  $ clarion-enrich detect --events events.ndjson --rules rules/linux -o alerts/ --fail-on high`,
   );
   return program;
 }

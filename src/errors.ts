@@ -5,6 +5,8 @@ export const ExitCode = {
   usage: 2,
   invalidInput: 3,
   kubernetes: 4,
+  /** `--fail-on LEVEL` and an alert at or above it. */
+  alertsAtOrAbove: 5,
 } as const;
 
 /** A known failure with a message meant for the user; anything else is a bug (exit 1). */

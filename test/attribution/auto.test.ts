@@ -474,7 +474,7 @@ describe('cluster-ip', () => {
     expect(w.rows).toEqual([expect.objectContaining({ connections: 2, firstTime: '150', lastTime: '200.5' })]);
     expect(w.removedConnections).toEqual({ 'time-window': 1 });
 
-    const out2 = windowed.vertex('out2');
+    const out2 = graph.vertexOf('out2');
     const filtered = windowed.outcome.flows((v) => (v === out2 ? 'k8s-namespace' : undefined));
     expect(filtered.rows).toEqual([expect.objectContaining({ connections: 1, firstTime: '200.5', lastTime: '200.5' })]);
     expect(filtered.removedConnections).toEqual({ 'time-window': 1, 'k8s-namespace': 1 });

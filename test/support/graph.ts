@@ -186,8 +186,6 @@ export interface GraphRun {
   netns(inode: string): NetnsReport;
   /** Every netns inode the report lists. */
   netnsList(): string[];
-  /** The vertex number of a named vertex (for filters given to the outcome). */
-  vertex(name: string): number;
 }
 
 export class Graph {
@@ -233,6 +231,22 @@ export class Graph {
     return this.edge('WasTriggeredBy', child, parent, { operation });
   }
 
+  /** The same records, in order and with the same vertex numbers, to another pass-1 observer (detection). */
+  replay(o: { process(v: number, ann: Annotations): void; artifact(v: number, ann: Annotations): void; edge(type: string, from: number, to: number, facts: Annotations): void }): void {
+    for (const r of this.records) {
+      if (r.t === 'process') o.process(r.v, r.ann);
+      else if (r.t === 'artifact') o.artifact(r.v, r.ann);
+      else o.edge(r.type, r.from, r.to, r.ann);
+    }
+  }
+
+  /** Vertex number of a named vertex. */
+  vertexOf(name: string): number {
+    const v = this.ids.get(name);
+    if (v === undefined) throw new Error(`no vertex named ${name}`);
+    return v;
+  }
+
   run(objects: ClusterObjects | ClusterModel, entries: NsMapEntry[] = [], window?: TimeWindow): GraphRun {
     const m = 'candidates' in objects ? objects : buildClusterModel(objects);
     const a = new AutoAttributor(m, entries, window);
@@ -263,7 +277,6 @@ export class Graph {
         return r;
       },
       netnsList: () => outcome.netns.map((n) => n.netns),
-      vertex,
     };
   }
 }
