@@ -39,7 +39,10 @@ export function registerAddServices(program: Command): void {
         '  provenance_data_edges_filtered_by_services.csv edges, with svc_from/svc_to\n' +
         '  provenance_data_service_flows.csv             connections between services (auto)\n' +
         'Columns: an unnamed index, id,type (edges: from,to,type), every annotation key in first-seen\n' +
-        'order, then svc, svc_namespace, pod, svc_candidates, attribution, evidence.\n\n' +
+        'order, then svc, svc_all, svc_namespace, pod, svc_candidates, attribution, evidence.\n' +
+        'svc is one name: when several services select a pod, its primary one (named like the pod, else\n' +
+        'ClusterIP over headless over NodePort/LoadBalancer, else most selector labels, else first by\n' +
+        'name); svc_all lists them all.\n\n' +
         '--match auto (default) joins services -> pods -> network namespaces -> processes -> artifacts and\n' +
         'says in `attribution`/`evidence` how each row was attributed; when the evidence does not single\n' +
         'out one service, svc stays empty and svc_candidates lists the possibilities.\n' +

@@ -46,6 +46,7 @@ export const ConfigSchema = z.strictObject({
       since: TimeSchema.optional(),
       until: TimeSchema.optional(),
       excludeProbes: z.boolean().optional(),
+      onlyAttributed: z.boolean().optional(),
       k8sNamespaces: z.array(z.string()).optional(),
     })
     .optional(),
@@ -64,6 +65,7 @@ interface PreprocessOptions extends ClusterSourceOptions {
   since?: string;
   until?: string;
   excludeProbes?: boolean;
+  onlyAttributed?: boolean;
   k8sNamespace?: string[];
   jobs?: string;
   skipInvalid?: boolean;
@@ -157,7 +159,8 @@ export function registerPreprocess(program: Command): void {
     .command('preprocess')
     .summary('extract the application subgraph of one or more captures (app_*.csv + summary.json)')
     .description(
-      'Keep what belongs to Kubernetes services: processes attributed to a service, the artifacts they\n' +
+      'Keep what belongs to Kubernetes services: processes attributed to a service (or ambiguous between\n' +
+        'services: svc empty, svc_candidates set; --only-attributed drops those), the artifacts they\n' +
         'touched, the edges between them; write app_process_vertices.csv, app_artifact_vertices.csv,\n' +
         'app_edges.csv, app_service_flows.csv and summary.json (inputs with sizes and sha256, counts,\n' +
         'per-service and per-namespace attribution, what each filter removed, timing) in -o DIR.\n' +
@@ -180,6 +183,7 @@ export function registerPreprocess(program: Command): void {
     .option('--since <time>', 'keep edges at or after this time (epoch seconds or ISO 8601)')
     .option('--until <time>', 'keep edges at or before this time')
     .option('--exclude-probes', 'drop kubelet exec-probe processes, and edges and artifacts only they touched')
+    .option('--only-attributed', 'drop rows whose service is ambiguous (kept by default: svc empty, svc_candidates lists the services)')
     .option('--k8s-namespace <ns>', 'keep only services in this Kubernetes namespace (repeatable)', collect)
     .option('--jobs <n>', 'captures processed in parallel (worker threads); output is identical to --jobs 1')
     .option('--skip-invalid', 'write malformed records to <dir>/rejected.ndjson and go on')
@@ -228,6 +232,7 @@ Examples:
     const until = untilRaw === undefined ? undefined : parseTime(untilRaw, '--until');
     if (since !== undefined && until !== undefined && since > until) throw new UsageError('--since is after --until');
     const excludeProbes = opts.excludeProbes ?? f.excludeProbes ?? false;
+    const onlyAttributed = opts.onlyAttributed ?? f.onlyAttributed ?? false;
     const namespaces = opts.k8sNamespace ?? f.k8sNamespaces;
     const jobsRaw = opts.jobs ?? config.jobs ?? 1;
     const jobs = Number(jobsRaw);
@@ -251,7 +256,7 @@ Examples:
     const cluster = await loadCluster(clusterOpts.fromCluster ? undefined : servicesFile, clusterOpts);
     for (const w of cluster.warnings) warnLine(w);
     const nsMap = await loadOptionalNsMap(opts.nsMap ?? config.nsMap);
-    const filters = { dropSubtypes, since, until, excludeProbes, k8sNamespaces: namespaces ?? null };
+    const filters = { dropSubtypes, since, until, excludeProbes, onlyAttributed, k8sNamespaces: namespaces ?? null };
 
     const result = await runDataset({
       captures,
@@ -260,7 +265,7 @@ Examples:
       match,
       outDir,
       files: PREPROCESS_FILES,
-      policy: { command: 'preprocess', legacy: match === 'legacy', excludeProbes, namespaces },
+      policy: { command: 'preprocess', legacy: match === 'legacy', excludeProbes, namespaces, onlyAttributed },
       filters: { since, until, dropSubtypes: new Set(dropSubtypes) },
       skipInvalid: opts.skipInvalid ?? config.skipInvalid ?? false,
       strict: opts.strict ?? config.strict ?? false,
@@ -282,6 +287,7 @@ Examples:
         timeWindow: removed('time-window'),
         excludeProbes: removed('exclude-probes'),
         k8sNamespace: removed('k8s-namespace'),
+        onlyAttributed: removed('only-attributed'),
       },
     });
     await writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

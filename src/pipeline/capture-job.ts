@@ -19,12 +19,12 @@ export type MatchMode = 'auto' | 'legacy';
 
 export type PolicySpec =
   | { command: 'add-services'; onlyAttributed: boolean }
-  | { command: 'preprocess'; legacy: boolean; excludeProbes: boolean; namespaces: string[] | undefined };
+  | { command: 'preprocess'; legacy: boolean; excludeProbes: boolean; namespaces: string[] | undefined; onlyAttributed: boolean };
 
 export function policyFromSpec(spec: PolicySpec): RowPolicy {
   return spec.command === 'add-services'
     ? addServicesPolicy({ onlyAttributed: spec.onlyAttributed })
-    : preprocessPolicy({ legacy: spec.legacy, excludeProbes: spec.excludeProbes, namespaces: spec.namespaces ? new Set(spec.namespaces) : undefined });
+    : preprocessPolicy({ legacy: spec.legacy, excludeProbes: spec.excludeProbes, namespaces: spec.namespaces ? new Set(spec.namespaces) : undefined, onlyAttributed: spec.onlyAttributed });
 }
 
 export interface CaptureJobInit {
@@ -63,6 +63,7 @@ export interface PlainTableStats {
   perService: [string, number][];
   perKind: [string, number][];
   perNamespace: [string, number][];
+  ambiguous: number;
 }
 
 export type CaptureWriteStats = Record<TableName, PlainTableStats>;
@@ -119,7 +120,7 @@ export class CaptureJob {
     for (const t of TABLES) {
       const out = outs[t];
       if (!plan.tables.includes(t) || !out) {
-        stats[t] = { written: 0, dropped: {}, perService: [], perKind: [], perNamespace: [] };
+        stats[t] = { written: 0, dropped: {}, perService: [], perKind: [], perNamespace: [], ambiguous: 0 };
         continue;
       }
       const s = await writeTable({
@@ -134,7 +135,7 @@ export class CaptureJob {
         captureLabel: this.init.label,
         out,
       });
-      stats[t] = { written: s.written, dropped: s.dropped, perService: [...s.perService], perKind: [...s.perKind], perNamespace: [...s.perNamespace] };
+      stats[t] = { written: s.written, dropped: s.dropped, perService: [...s.perService], perKind: [...s.perKind], perNamespace: [...s.perNamespace], ambiguous: s.ambiguous };
     }
     return stats;
   }

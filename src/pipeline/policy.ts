@@ -22,13 +22,15 @@ export interface PreprocessFilters {
   legacy: boolean;
   excludeProbes: boolean;
   namespaces: ReadonlySet<string> | undefined;
+  /** Drop rows kept only as ambiguous application activity (svc empty, candidates all services). */
+  onlyAttributed: boolean;
 }
 
 const NOT_A_FILTER: ReadonlySet<DropReason | undefined> = new Set(['unmatched', 'unattributed', 'endpoint-removed']);
 
 /**
- * preprocess: the application subgraph. auto: processes attributed to a service, the artifacts
- * they touched, the edges between kept vertices. legacy: the research script's rows and its
+ * preprocess: the application subgraph. auto: processes attributed to a service (or ambiguous
+ * between services), the artifacts they touched, the edges between kept vertices. legacy: the research script's rows and its
  * either-end edge filter. Filters count only what they themselves removed.
  */
 export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
@@ -36,6 +38,7 @@ export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
     vertex(v: number, result: AttributionResult | undefined, outcome: AttributionOutcome, flags: number) {
       if (result === undefined) return 'unmatched';
       if (!f.legacy && !result.app) return 'unattributed';
+      if (f.onlyAttributed && result.svc === '') return 'only-attributed';
       if (flags & Flag.droppedSubtype) return 'drop-subtypes';
       if (f.namespaces && !f.legacy && !f.namespaces.has(result.svcNamespace)) return 'k8s-namespace';
       if (f.excludeProbes && outcome.isProbeOnly(v)) return 'exclude-probes';
