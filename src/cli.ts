@@ -3,10 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './errors.js';
 import { removeTemporaryPathsSync } from './output/files.js';
 import { registerAddServices } from './commands/add-services.js';
+import { type CommandIo, PROCESS_IO } from './commands/cluster-options.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerPreprocess } from './commands/preprocess.js';
 
-export function buildProgram(): Command {
+/** `io`: where commands write (tests run the program in-process with their own). */
+export function buildProgram(io: CommandIo = PROCESS_IO): Command {
   const program = new Command('clarion-enrich')
     .description(
       'Attribute SPADE/CLARION provenance (Linux Audit with namespaces) to Kubernetes services and write\n' +
@@ -17,10 +19,10 @@ export function buildProgram(): Command {
     .exitOverride()
     // Wide enough for the hand-laid-out descriptions; commander would re-wrap them at 80.
     .configureHelp({ helpWidth: 110 })
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: io.stderr, writeOut: io.stdout });
   registerAddServices(program);
   registerPreprocess(program);
-  registerFetch(program);
+  registerFetch(program, io);
   program.addHelpText(
     'after',
     `
@@ -52,15 +54,20 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version arrive here as "errors" with exit code 0.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
-    }
-    if (err instanceof CliError) {
-      process.stderr.write(`clarion-enrich: ${err.message}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`clarion-enrich: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    return ExitCode.internal;
+    return reportFailure(err, PROCESS_IO.stderr);
   }
+}
+
+/** A failed run's exit code, after saying what failed on `writeErr`. */
+export function reportFailure(err: unknown, writeErr: (text: string) => void): number {
+  if (err instanceof CommanderError) {
+    // --help and --version arrive here as "errors" with exit code 0; commander printed the rest.
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (err instanceof CliError) {
+    writeErr(`clarion-enrich: ${err.message}\n`);
+    return err.exitCode;
+  }
+  writeErr(`clarion-enrich: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return ExitCode.internal;
 }

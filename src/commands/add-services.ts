@@ -9,6 +9,7 @@ import {
   type ClusterSourceOptions,
   clearProgressLine,
   collect,
+  assertStdinOnce,
   loadCluster,
   loadOptionalNsMap,
   parseMatch,
@@ -50,7 +51,7 @@ export function registerAddServices(program: Command): void {
         'matching, keeping only the rows it matched.',
     )
     .argument('<provenance>', 'SPADE JSON capture: array layout, NDJSON or pretty JSON, optionally gzip; - for stdin')
-    .argument('[services]', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices)')
+    .argument('[services]', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices); - for stdin')
     .option('-o, --out-dir <dir>', 'directory for the CSV files', '.')
     .option('--match <mode>', 'auto (pods and namespaces) or legacy (research script substrings)', 'auto')
     .option('--pods <file>', '`kubectl get pods -o json` output (repeatable)', collect)
@@ -71,12 +72,20 @@ Examples:
   $ clarion-enrich add-services prov.json svc.json --out-dir out/
   $ kubectl get svc,pods,endpointslices -o json > cluster.json
   $ zcat prov.json.gz | clarion-enrich add-services - cluster.json -o out/ --json > summary.json
+  $ kubectl get svc,pods,endpointslices -o json | clarion-enrich add-services prov.json - -o out/
   $ clarion-enrich add-services prov.json --from-cluster -n shop --save-cluster out/cluster.json -o out/
   $ clarion-enrich add-services prov.json svc.json --match legacy -o legacy/`,
   );
   cmd.action(async (provenance: string, services: string | undefined, opts: AddServicesOptions) => {
     const startedAt = performance.now();
     const match = parseMatch(opts.match);
+    assertStdinOnce([
+      ['the capture', provenance],
+      ['the services file', services],
+      ['--pods', opts.pods],
+      ['--endpoints', opts.endpoints],
+      ['--ns-map', opts.nsMap],
+    ]);
     const cluster = await loadCluster(services, opts);
     for (const w of cluster.warnings) warnLine(w);
     const nsMap = await loadOptionalNsMap(opts.nsMap);

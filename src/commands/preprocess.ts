@@ -13,7 +13,7 @@ import { runDataset } from '../pipeline/run.js';
 import { PREPROCESS_FILES } from '../pipeline/tables.js';
 import { clusterInfo } from './add-services.js';
 import { addClusterOptions } from './cluster-options.js';
-import { type ClusterSourceOptions, clearProgressLine, collect, loadCluster, loadOptionalNsMap, parseMatch, printSummary, progressReporter, warnLine } from './common.js';
+import { type ClusterSourceOptions, assertStdinOnce, clearProgressLine, collect, loadCluster, loadOptionalNsMap, parseMatch, printSummary, progressReporter, warnLine } from './common.js';
 
 export const DEFAULT_CONFIG_FILE = 'clarion-enrich.config.json';
 
@@ -173,7 +173,7 @@ export function registerPreprocess(program: Command): void {
     )
     .argument('[captures...]', 'capture files (globs in the file name are expanded; .gz detected by content; - for stdin)')
     .option('--config <file>', `read settings from this file (default: ./${DEFAULT_CONFIG_FILE} when no captures are given)`)
-    .option('--services <file>', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices)')
+    .option('--services <file>', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices); - for stdin')
     .option('--pods <file>', '`kubectl get pods -o json` output (repeatable)', collect)
     .option('--endpoints <file>', '`kubectl get endpointslices -o json` output (repeatable)', collect)
     .option('--ns-map <file>', 'node namespace map (see add-services --help)')
@@ -202,6 +202,7 @@ Examples:
   $ clarion-enrich preprocess prov.json --services svc.json -o dataset/
   $ clarion-enrich preprocess 'captures/node-*.json.gz' --services cluster.json -o dataset/ --jobs 2 \\
       --drop-subtypes memory --exclude-probes --since 2023-12-07T14:30:00Z --json > summary.json
+  $ kubectl get svc,pods,endpointslices -o json | clarion-enrich preprocess prov.json --services - -o dataset/
   $ clarion-enrich preprocess            # everything from ./${DEFAULT_CONFIG_FILE}`,
   );
   cmd.action(async (captureArgs: string[], opts: PreprocessOptions) => {
@@ -253,6 +254,13 @@ Examples:
       requestTimeout: cmd.getOptionValueSource('requestTimeout') === 'cli' ? opts.requestTimeout : (fromConfigCluster.requestTimeout ?? opts.requestTimeout),
     };
     const servicesFile = opts.services ?? (opts.fromCluster ? undefined : config.services);
+    assertStdinOnce([
+      ['a capture', captures],
+      ['--services', clusterOpts.fromCluster ? undefined : servicesFile],
+      ['--pods', clusterOpts.pods],
+      ['--endpoints', clusterOpts.endpoints],
+      ['--ns-map', opts.nsMap ?? config.nsMap],
+    ]);
     const cluster = await loadCluster(clusterOpts.fromCluster ? undefined : servicesFile, clusterOpts);
     for (const w of cluster.warnings) warnLine(w);
     const nsMap = await loadOptionalNsMap(opts.nsMap ?? config.nsMap);
