@@ -451,8 +451,10 @@ function containerIdMatches(c: Candidate, id: string): boolean {
 function podCandidateForEntry(model: ClusterModel, entry: NsMapEntry, ns: string): Candidate | undefined {
   const { index } = model;
   const found: Candidate[] = [];
-  if (entry.podUid !== undefined) found.push(...[index.byUid.get(entry.podUid)].filter((c) => c !== undefined));
-  if (entry.pod !== undefined) found.push(...[index.byPodName.get(`${ns}/${entry.pod}`)].filter((c) => c !== undefined));
+  const byUid = entry.podUid === undefined ? undefined : index.byUid.get(entry.podUid);
+  if (byUid) found.push(byUid);
+  const byName = entry.pod === undefined ? undefined : index.byPodName.get(`${ns}/${entry.pod}`);
+  if (byName) found.push(byName);
   const containerId = entry.containerId?.replace(/^[a-z-]+:\/\//, '');
   if (containerId !== undefined) {
     // A short ID from the node can only be compared with every candidate; full ones go by bucket.
