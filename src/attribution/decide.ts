@@ -123,9 +123,16 @@ function resultFor(kind: AttributionKind, candidates: Candidate[], evidence: str
   };
 }
 
-/** Undecided between candidates that all back some service: still application activity. */
-function allServices(candidates: Candidate[]): boolean {
-  return candidates.length > 0 && candidates.every((c) => c.services.length > 0);
+/**
+ * Undecided between candidates that all back some service: still application activity (app), in
+ * their namespace when they share one (so --k8s-namespace keeps it).
+ */
+function undecided(candidates: Candidate[]): Pick<AttributionResult, 'app' | 'svcNamespace'> {
+  const namespaces = new Set(candidates.map((c) => c.namespace));
+  return {
+    app: candidates.length > 0 && candidates.every((c) => c.services.length > 0),
+    svcNamespace: namespaces.size === 1 ? [...namespaces][0]! : '',
+  };
 }
 
 /**
@@ -177,7 +184,7 @@ export function decideNetns(ev: NetnsEvidence, model: ClusterModel, nsEntry: NsM
         ...UNATTRIBUTED,
         kind: 'conflict',
         candidates: candidateList(candidates),
-        app: allServices(candidates),
+        ...undecided(candidates),
         evidence: `${where}: ${all.map((f) => `${f.kind} says ${candidateList(f.candidates) || describeCandidate(f.candidates[0]!)} (${f.reason})`).join(' vs ')}`,
       };
     }
@@ -187,7 +194,7 @@ export function decideNetns(ev: NetnsEvidence, model: ClusterModel, nsEntry: NsM
   }
   const conflicted = findings.find((f) => f.selfConflict);
   if (conflicted) {
-    return { ...UNATTRIBUTED, kind: 'conflict', candidates: candidateList(conflicted.candidates), evidence: `${where}: ${conflicted.reason}`, app: allServices(conflicted.candidates) };
+    return { ...UNATTRIBUTED, kind: 'conflict', candidates: candidateList(conflicted.candidates), evidence: `${where}: ${conflicted.reason}`, ...undecided(conflicted.candidates) };
   }
   const best = findings[findings.length - 1];
   if (best) {
@@ -195,7 +202,7 @@ export function decideNetns(ev: NetnsEvidence, model: ClusterModel, nsEntry: NsM
       ...UNATTRIBUTED,
       kind: best.kind,
       candidates: candidateList(best.candidates),
-      app: allServices(best.candidates),
+      ...undecided(best.candidates),
       evidence: `${where}: ${best.reason}; ${best.candidates.length} candidates, nothing in the capture tells them apart`,
     };
   }

@@ -51,8 +51,9 @@ describe('port', () => {
 
   it('a shared port is ambiguous: svc empty, candidates listed, never a guess', () => {
     const r = decideNetns(ev({ ports: { 50051: 'probe connects to 0.0.0.0:50051' } }), boutique, undefined);
-    // app: every candidate is a service, so preprocess keeps the rows (svc stays empty)
-    expect(r).toMatchObject({ svc: '', svcAll: '', pod: '', candidates: 'paymentservice|shippingservice', kind: 'port', app: true });
+    // app: every candidate is a service, so preprocess keeps the rows (svc stays empty), in the
+    // namespace the candidates share (so --k8s-namespace default keeps them too)
+    expect(r).toMatchObject({ svc: '', svcAll: '', svcNamespace: 'default', pod: '', candidates: 'paymentservice|shippingservice', kind: 'port', app: true });
     expect(r.evidence).toMatch(/2 candidates, nothing in the capture tells them apart/);
   });
 
@@ -112,7 +113,7 @@ describe('port', () => {
       service('web', { namespace: 'staging', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }),
     );
     const r = decideNetns(ev({ ports: { 8080: 'accepts :8080' } }), m, undefined);
-    expect(r).toMatchObject({ svc: '', kind: 'port', candidates: 'shop/web|staging/web' });
+    expect(r).toMatchObject({ svc: '', svcNamespace: '', kind: 'port', candidates: 'shop/web|staging/web', app: true });
   });
 });
 
