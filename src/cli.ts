@@ -4,10 +4,12 @@ import { CliError, ExitCode } from './errors.js';
 import { removeTemporaryPathsSync } from './output/files.js';
 import { registerAddServices } from './commands/add-services.js';
 import { registerDetect } from './commands/detect.js';
+import { type CommandIo, PROCESS_IO } from './commands/cluster-options.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerPreprocess } from './commands/preprocess.js';
 
-export function buildProgram(): Command {
+/** `io`: where commands write (tests run the program in-process with their own). */
+export function buildProgram(io: CommandIo = PROCESS_IO): Command {
   const program = new Command('clarion-enrich')
     .description(
       'Attribute SPADE/CLARION provenance (Linux Audit with namespaces) to Kubernetes services and write\n' +
@@ -18,10 +20,10 @@ export function buildProgram(): Command {
     .exitOverride()
     // Wide enough for the hand-laid-out descriptions; commander would re-wrap them at 80.
     .configureHelp({ helpWidth: 110 })
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: io.stderr, writeOut: io.stdout });
   registerAddServices(program);
   registerPreprocess(program);
-  registerFetch(program);
+  registerFetch(program, io);
   registerDetect(program);
   program.addHelpText(
     'after',
@@ -44,12 +46,15 @@ Examples:
  * With --json, a failed run still prints a summary on stdout (`ok: false`, the exit code and the
  * error), so `--json > summary.json` in CI is never empty.
  */
-function reportFailure(argv: readonly string[], exitCode: number, message: string): number {
-  if (argv.includes('--json')) {
-    const command = argv.slice(2).find((a) => !a.startsWith('-')) ?? null;
-    process.stdout.write(`${JSON.stringify({ command, ok: false, exitCode, error: message }, null, 2)}\n`);
-  }
-  return exitCode;
+function printFailureJson(argv: readonly string[], exitCode: number, message: string): void {
+  if (!argv.includes('--json')) return;
+  const command = argv.slice(2).find((a) => !a.startsWith('-')) ?? null;
+  process.stdout.write(`${JSON.stringify({ command, ok: false, exitCode, error: message }, null, 2)}\n`);
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof CommanderError || err instanceof CliError) return err.message;
+  return `internal error: ${(err as Error)?.message ?? String(err)}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -70,15 +75,22 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version arrive here as "errors" with exit code 0.
-      return err.exitCode === 0 ? ExitCode.ok : reportFailure(argv, ExitCode.usage, err.message);
-    }
-    if (err instanceof CliError) {
-      process.stderr.write(`clarion-enrich: ${err.message}\n`);
-      return reportFailure(argv, err.exitCode, err.message);
-    }
-    process.stderr.write(`clarion-enrich: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    return reportFailure(argv, ExitCode.internal, `internal error: ${(err as Error)?.message ?? String(err)}`);
+    const code = reportFailure(err, PROCESS_IO.stderr);
+    if (code !== ExitCode.ok) printFailureJson(argv, code, failureMessage(err));
+    return code;
   }
+}
+
+/** A failed run's exit code, after saying what failed on `writeErr`. */
+export function reportFailure(err: unknown, writeErr: (text: string) => void): number {
+  if (err instanceof CommanderError) {
+    // --help and --version arrive here as "errors" with exit code 0; commander printed the rest.
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (err instanceof CliError) {
+    writeErr(`clarion-enrich: ${err.message}\n`);
+    return err.exitCode;
+  }
+  writeErr(`clarion-enrich: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return ExitCode.internal;
 }

@@ -248,8 +248,8 @@ describe('CSV columns and values', () => {
     for (const t of ['processes', 'artifacts', 'others'] as const) {
       const { header } = table(out, t);
       expect(header.slice(0, 3)).toEqual(['', 'id', 'type']);
-      expect(header.slice(-6)).toEqual(['svc', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence']);
-      expect(header.slice(3, -6)).toEqual(expected[t].keys);
+      expect(header.slice(-7)).toEqual(['svc', 'svc_all', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence']);
+      expect(header.slice(3, -7)).toEqual(expected[t].keys);
     }
     const edges = table(out, 'edges').header;
     expect(edges.slice(0, 4)).toEqual(['', 'from', 'to', 'type']);

@@ -1,10 +1,14 @@
-// `clarion-enrich fetch` against a mock API server, through the built CLI and the real client library.
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
+// `clarion-enrich fetch` against a mock API server and the real client library. Most cases run the
+// command in-process (the same commander program, options, messages and exit codes, without paying
+// a Node start and client-node load per case); a few run the built CLI where the process boundary is
+// the point (stdout bytes, files, exit status of the real process).
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { parseDuration } from '../src/commands/cluster-options.js';
-import { fetchClusterObjects, parseResources, retryDelayMs } from '../src/kubernetes/fetch.js';
+import { buildProgram, reportFailure } from '../src/cli.js';
+import { type CommandIo, parseDuration } from '../src/commands/cluster-options.js';
+import { MAX_PAGES_PER_LIST, fetchClusterObjects, parseResources, retryDelayMs } from '../src/kubernetes/fetch.js';
 import { Redactor, redactPatterns, resolveKubeConfig } from '../src/kubernetes/kubeconfig.js';
 import { clusterObjectsFromJson } from '../src/kubernetes/load.js';
 import { sampleCluster, type ClusterData } from './support/cluster-data.js';
@@ -22,8 +26,31 @@ interface Scenario {
   server: MockApiServer;
   dir: string;
   kubeconfig: string;
-  /** Runs the CLI with HOME=dir and no KUBECONFIG unless env says otherwise. */
+  /** Runs `fetch ARGS` in-process with HOME=dir and no KUBECONFIG unless env says otherwise. */
   run(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
+  /** The same through the built CLI, as a child process. */
+  spawn(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
+}
+
+/** `clarion-enrich fetch ARGS` in this process: the real program, its output collected, its exit code. */
+async function fetchInProcess(args: string[], dir: string, env: Record<string, string | undefined>): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: CommandIo = {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    // As runCli: nothing from the developer's environment; short retry backoff.
+    environment: { env: { CLARION_RETRY_BASE_MS: '5', ...env }, homeDir: dir, inClusterRoot: dir },
+  };
+  const started = Date.now();
+  let code: number;
+  try {
+    await buildProgram(io).parseAsync(['fetch', ...args], { from: 'user' });
+    code = 0;
+  } catch (err) {
+    code = reportFailure(err, io.stderr);
+  }
+  return { code, stdout, stderr, durationMs: Date.now() - started };
 }
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -40,7 +67,13 @@ async function scenario(
   const server = await startMockApiServer({ data: sampleCluster(), tokens: [TOKEN], ...opts.server });
   t.onTestFinished(() => server.close());
   const kubeconfig = await writeKubeconfig(dir, 'kubeconfig.yaml', (opts.kube ?? ((url) => singleContext(url, TOKEN, { namespace: 'shop' })))(server.url));
-  return { server, dir, kubeconfig, run: (args, env = {}) => runCli(args, { HOME: dir, ...env }) };
+  return {
+    server,
+    dir,
+    kubeconfig,
+    run: (args, env = {}) => fetchInProcess(args, dir, env),
+    spawn: (args, env = {}) => runCli(['fetch', ...args], { HOME: dir, ...env }),
+  };
 }
 
 interface FetchedList {
@@ -70,9 +103,9 @@ function expectNoSecrets(result: CliResult): void {
 beforeAll(() => assertBuilt());
 
 describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it.concurrent("uses the context's namespace and writes a kubectl-style List", async (t) => {
+  it.concurrent("uses the context's namespace and writes a kubectl-style List (built CLI, stdout)", async (t) => {
     const s = await scenario(t);
-    const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig]);
+    const result = await s.spawn(['--kubeconfig', s.kubeconfig]);
     const list = parseList(result);
 
     // Keys sorted as kubectl (Go) prints them.
@@ -108,7 +141,7 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
 
   it.concurrent('-n overrides the context namespace', async (t) => {
     const s = await scenario(t);
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig, '-n', 'payments']));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '-n', 'payments']));
     t.expect(names(list, 'Service')).toEqual(['payments/api']);
     t.expect(names(list, 'Pod')).toEqual(['payments/api-1']);
     t.expect(s.server.listRequests()[0]?.path).toBe('/api/v1/namespaces/payments/services');
@@ -116,14 +149,14 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
 
   it.concurrent('falls back to namespace "default" when the context sets none', async (t) => {
     const s = await scenario(t, { kube: (url) => singleContext(url, TOKEN) });
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig]));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig]));
     t.expect(names(list, 'Service')).toEqual(['default/kubernetes']);
     t.expect(names(list, 'Pod')).toEqual([]);
   });
 
   it.concurrent('-A lists every namespace through the cluster-wide endpoints', async (t) => {
     const s = await scenario(t);
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig, '-A']));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '-A']));
     t.expect(names(list, 'Service')).toEqual(['default/kubernetes', 'shop/web', 'shop/db', 'payments/api']);
     t.expect(names(list, 'Pod')).toHaveLength(6);
     t.expect(names(list, 'EndpointSlice')).toHaveLength(3);
@@ -141,7 +174,7 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
         currentContext: 'shop-ctx',
       }),
     });
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--context', 'pay-ctx', '--resources', 'svc']));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '--context', 'pay-ctx', '--resources', 'svc']));
     t.expect(names(list, 'Service')).toEqual(['payments/api']);
     t.expect(s.server.listRequests().map((r) => r.authorization)).toEqual([`Bearer ${other}`]);
   });
@@ -149,7 +182,7 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
   it.concurrent('an unknown --context is a usage error that lists the available contexts', async (t) => {
     const s = await scenario(t);
     for (const extra of [[], ['--verbose']]) {
-      const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--context', 'prod', ...extra]);
+      const result = await s.run(['--kubeconfig', s.kubeconfig, '--context', 'prod', ...extra]);
       t.expect(result.code).toBe(2);
       t.expect(result.stderr).toContain(`clarion-enrich: --context "prod" does not exist in ${s.kubeconfig}; available contexts: "mock"`);
       t.expect(result.stdout).toBe('');
@@ -168,14 +201,14 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
     });
     const kubeconfigEnv = [s.kubeconfig, path.join(s.dir, 'missing.yaml'), second].join(path.delimiter);
 
-    const first = parseList(await s.run(['fetch', '--resources', 'svc'], { KUBECONFIG: kubeconfigEnv }));
+    const first = parseList(await s.run(['--resources', 'svc'], { KUBECONFIG: kubeconfigEnv }));
     t.expect(names(first, 'Service')).toEqual(['shop/web', 'shop/db']);
 
-    const fromSecond = parseList(await s.run(['fetch', '--resources', 'svc', '--context', 'payments'], { KUBECONFIG: kubeconfigEnv }));
+    const fromSecond = parseList(await s.run(['--resources', 'svc', '--context', 'payments'], { KUBECONFIG: kubeconfigEnv }));
     t.expect(names(fromSecond, 'Service')).toEqual(['payments/api']);
     t.expect(s.server.listRequests().map((r) => r.authorization)).toEqual([`Bearer ${TOKEN}`, 'Bearer tkn-second-file-abcdef']);
 
-    const unknown = await s.run(['fetch', '--context', 'nope'], { KUBECONFIG: kubeconfigEnv });
+    const unknown = await s.run(['--context', 'nope'], { KUBECONFIG: kubeconfigEnv });
     t.expect(unknown.code).toBe(2);
     t.expect(unknown.stderr).toContain('available contexts: "mock", "payments"');
   });
@@ -184,13 +217,13 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
     const s = await scenario(t);
     await mkdir(path.join(s.dir, '.kube'));
     await copyFile(s.kubeconfig, path.join(s.dir, '.kube', 'config'));
-    const list = parseList(await s.run(['fetch', '--resources', 'pods']));
+    const list = parseList(await s.run(['--resources', 'pods']));
     t.expect(names(list, 'Pod')).toHaveLength(5);
   });
 
   it.concurrent('--resources limits what is requested', async (t) => {
     const s = await scenario(t);
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--resources', 'eps,service']));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '--resources', 'eps,service']));
     t.expect(list.items.map((i) => i.kind)).toEqual(['Service', 'Service', 'EndpointSlice', 'EndpointSlice']);
     t.expect(s.server.listRequests().map((r) => r.path)).toEqual(['/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', '/api/v1/namespaces/shop/services']);
   });
@@ -199,7 +232,7 @@ describe('fetch: namespace and context selection', { timeout: CLI_TEST_TIMEOUT_M
 describe('fetch: paging, retries and fallbacks', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it.concurrent('follows continue tokens across several pages', async (t) => {
     const s = await scenario(t);
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--chunk-size', '2', '--resources', 'pods']));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '--chunk-size', '2', '--resources', 'pods']));
     t.expect(names(list, 'Pod')).toEqual(['shop/web-7d9c-1', 'shop/web-7d9c-2', 'shop/web-7d9c-3', 'shop/db-01', 'shop/db-02']);
     const pages = s.server.listRequests();
     t.expect(pages.map((r) => r.query.get('limit'))).toEqual(['2', '2', '2']);
@@ -209,7 +242,7 @@ describe('fetch: paging, retries and fallbacks', { timeout: CLI_TEST_TIMEOUT_MS 
 
   it.concurrent('restarts a list once when its continue token expires (410), without duplicates', async (t) => {
     const s = await scenario(t, { server: { faults: [{ path: '/api/v1/namespaces/shop/pods', status: 410, onlyWithContinue: true, times: 1 }] } });
-    const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--chunk-size', '2', '--resources', 'pods', '--verbose']);
+    const result = await s.run(['--kubeconfig', s.kubeconfig, '--chunk-size', '2', '--resources', 'pods', '--verbose']);
     const list = parseList(result);
     t.expect(names(list, 'Pod')).toEqual(['shop/web-7d9c-1', 'shop/web-7d9c-2', 'shop/web-7d9c-3', 'shop/db-01', 'shop/db-02']);
     // page 1, page 2 -> 410, then page 1 again and on to the end.
@@ -226,7 +259,7 @@ describe('fetch: paging, retries and fallbacks', { timeout: CLI_TEST_TIMEOUT_MS 
 
   it.concurrent('retries 429 after the Retry-After delay', async (t) => {
     const s = await scenario(t, { server: { faults: [{ path: '/api/v1/namespaces/shop/services', status: 429, retryAfter: 1, times: 1 }] } });
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--resources', 'svc']));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '--resources', 'svc']));
     t.expect(names(list, 'Service')).toEqual(['shop/web', 'shop/db']);
     const [first, second] = s.server.listRequests();
     t.expect([first?.status, second?.status]).toEqual([429, 200]);
@@ -236,7 +269,7 @@ describe('fetch: paging, retries and fallbacks', { timeout: CLI_TEST_TIMEOUT_MS 
 
   it.concurrent('retries 500 with backoff and succeeds', async (t) => {
     const s = await scenario(t, { server: { faults: [{ path: '/api/v1/namespaces/shop/pods', status: 500, times: 2 }] } });
-    const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--resources', 'pods', '--verbose']);
+    const result = await s.run(['--kubeconfig', s.kubeconfig, '--resources', 'pods', '--verbose']);
     t.expect(names(parseList(result), 'Pod')).toHaveLength(5);
     t.expect(s.server.listRequests().map((r) => r.status)).toEqual([500, 500, 200]);
     t.expect(result.stderr).toMatch(/pods: 500 InternalError; retrying in \d+ ms \(attempt 2 of 4\)/);
@@ -245,7 +278,7 @@ describe('fetch: paging, retries and fallbacks', { timeout: CLI_TEST_TIMEOUT_MS 
 
   it.concurrent('falls back to services and pods with a warning when EndpointSlices are not served (404)', async (t) => {
     const s = await scenario(t, { server: { serveEndpointSlices: false } });
-    const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig]);
+    const result = await s.run(['--kubeconfig', s.kubeconfig]);
     t.expect(result.code).toBe(0);
     const list = JSON.parse(result.stdout) as FetchedList;
     t.expect(names(list, 'Service')).toHaveLength(2);
@@ -261,14 +294,14 @@ describe('fetch: paging, retries and fallbacks', { timeout: CLI_TEST_TIMEOUT_MS 
       kube: (url) => singleContext(url, TOKEN, { namespace: 'shop', insecure: false, ca: 'ca.pem' }),
     });
     await copyFile(TLS_CERT_PATH, path.join(s.dir, 'ca.pem'));
-    const list = parseList(await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--resources', 'svc']));
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '--resources', 'svc']));
     t.expect(names(list, 'Service')).toEqual(['shop/web', 'shop/db']);
     t.expect(s.server.listRequests()[0]?.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
   it.concurrent('--verbose logs requests without credentials', async (t) => {
     const s = await scenario(t);
-    const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig, '--verbose']);
+    const result = await s.run(['--kubeconfig', s.kubeconfig, '--verbose']);
     parseList(result);
     t.expect(result.stderr).toMatch(/\[verbose\] kubeconfig .*context "mock", cluster "mock" at http:\/\/127\.0\.0\.1:\d+, namespace "shop"/);
     t.expect(result.stderr).toMatch(/\[verbose\] GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/shop\/services\?limit=500 -> 200/);
@@ -277,10 +310,10 @@ describe('fetch: paging, retries and fallbacks', { timeout: CLI_TEST_TIMEOUT_MS 
 });
 
 describe('fetch: output file', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it.concurrent('-o writes the file atomically and keeps the old one when the fetch fails', async (t) => {
+  it.concurrent('-o writes the file atomically and keeps the old one when the fetch fails (built CLI)', async (t) => {
     const s = await scenario(t);
     const out = path.join(s.dir, 'cluster.json');
-    const ok = await s.run(['fetch', '--kubeconfig', s.kubeconfig, '-o', out]);
+    const ok = await s.spawn(['--kubeconfig', s.kubeconfig, '-o', out]);
     t.expect(ok.code).toBe(0);
     t.expect(ok.stdout).toBe('');
     t.expect(ok.stderr).toContain(`wrote 2 services, 5 pods, 2 EndpointSlices from context "mock" (namespace "shop") to ${out}`);
@@ -288,7 +321,7 @@ describe('fetch: output file', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     t.expect(clusterObjectsFromJson(JSON.parse(written), out).pods).toHaveLength(5);
 
     s.server.addFault({ path: '/api/v1/namespaces/shop/pods', status: 500 });
-    const failed = await s.run(['fetch', '--kubeconfig', s.kubeconfig, '-o', out]);
+    const failed = await s.spawn(['--kubeconfig', s.kubeconfig, '-o', out]);
     t.expect(failed.code).toBe(4);
     t.expect(await readFile(out, 'utf8')).toBe(written);
     t.expect((await readdir(s.dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -296,7 +329,7 @@ describe('fetch: output file', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
 
   it.concurrent('-o into a missing directory is a usage error before any request', async (t) => {
     const s = await scenario(t);
-    const result = await s.run(['fetch', '--kubeconfig', s.kubeconfig, '-o', path.join(s.dir, 'nope', 'x.json')]);
+    const result = await s.run(['--kubeconfig', s.kubeconfig, '-o', path.join(s.dir, 'nope', 'x.json')]);
     t.expect(result.code).toBe(2);
     t.expect(result.stderr).toContain('does not exist');
     t.expect(s.server.requests).toHaveLength(0);
@@ -328,6 +361,8 @@ interface FailureCase {
   messages: RegExp[];
   check?: (s: Scenario, result: CliResult) => void;
   maxDurationMs?: number;
+  /** Also run it through the built CLI. */
+  spawn?: boolean;
 }
 
 const fault = (f: Fault): Partial<MockApiServerOptions> => ({ faults: [f] });
@@ -340,6 +375,7 @@ const withPodMissingName = (): ClusterData => {
 const FAILURES: FailureCase[] = [
   {
     name: '401: the token is rejected',
+    spawn: true,
     server: { tokens: ['tkn-some-other-valid-token'] },
     code: 4,
     messages: [/cannot list services in namespace "shop": the API server at http:\/\/127\.0\.0\.1:\d+ rejected the credentials of user "ci-reader" in context "mock" \(401 Unauthorized/, /log in again/],
@@ -434,18 +470,49 @@ const FAILURES: FailureCase[] = [
     messages: [/no Kubernetes configuration found: pass --kubeconfig PATH, set KUBECONFIG, create ~\/\.kube\/config/],
     check: (s) => expect(s.server.requests).toHaveLength(0),
   },
-  { name: '-n with -A', args: ['-n', 'shop', '-A'], code: 2, messages: [/--namespace and --all-namespaces cannot be used together/] },
+  {
+    name: '{} from the server is not an empty list (#10.17)',
+    server: fault({ path: '/api/v1/namespaces/shop/services', body: {} }),
+    code: 4,
+    messages: [/cannot list services in namespace "shop": the API server at http:\/\/127\.0\.0\.1:\d+ returned JSON that is not a ServiceList \(kind: .*; items: .*\) for \/api\/v1\/namespaces\/shop\/services/],
+  },
+  {
+    name: 'a list without "items"',
+    server: fault({ path: '/api/v1/namespaces/shop/pods', body: { kind: 'PodList', apiVersion: 'v1', metadata: {} } }),
+    code: 4,
+    messages: [/returned JSON that is not a PodList \(items: [^)]*\)/],
+  },
+  {
+    name: 'another kind where the list was expected',
+    server: fault({ path: '/api/v1/namespaces/shop/pods', body: { kind: 'ServiceList', items: [] } }),
+    code: 4,
+    messages: [/returned a "ServiceList" where a PodList was expected/],
+  },
+  {
+    name: 'a server that repeats its continue token stops, instead of paging forever (#10.18)',
+    spawn: true,
+    server: fault({ path: '/api/v1/namespaces/shop/pods', pageForever: 'same-token' }),
+    args: ['--resources', 'pods'],
+    code: 4,
+    messages: [/cannot list pods in namespace "shop": the API server at http:\/\/127\.0\.0\.1:\d+ sent a continue token it had already sent \(page 2\): it would be paged forever/],
+    check: (s) => expect(s.server.listRequests()).toHaveLength(2),
+  },
+  { name: '-n with -A', spawn: true, args: ['-n', 'shop', '-A'], code: 2, messages: [/--namespace and --all-namespaces cannot be used together/] },
   { name: 'a bad --request-timeout', args: ['--request-timeout', '5 parsecs'], code: 2, messages: [/--request-timeout "5 parsecs": expected a duration such as 30s/] },
   { name: 'an unknown resource', args: ['--resources', 'svc,nodes'], code: 2, messages: [/--resources: unknown resource "nodes"/] },
   { name: 'an invalid namespace', args: ['-n', '../etc'], code: 2, messages: [/--namespace "\.\.\/etc": not a valid namespace name/] },
 ];
 
 describe('fetch: failures', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  const cases = FAILURES.flatMap((c) => [
-    { ...c, verbose: false },
-    { ...c, verbose: true },
-  ]);
-  it.concurrent.for(cases)('$name (verbose: $verbose)', async (c, t) => {
+  // In-process, with and without --verbose; a few again through the built CLI (exit status, stderr of the real process).
+  const cases = [
+    ...FAILURES.flatMap((c) => [
+      { ...c, verbose: false, spawn: false },
+      { ...c, verbose: true, spawn: false },
+    ]),
+    ...FAILURES.filter((c) => c.spawn).map((c) => ({ ...c, verbose: true, spawn: true })),
+  ];
+  it.concurrent.for(cases)('$name (verbose: $verbose, built CLI: $spawn)', async (c, t) => {
     const s = await scenario(t, { server: c.server, kube: c.kube });
     let kubeconfig = s.kubeconfig;
     if (c.closedPort) {
@@ -453,8 +520,8 @@ describe('fetch: failures', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
       await gone.close();
       kubeconfig = await writeKubeconfig(s.dir, 'closed.yaml', singleContext(gone.url, TOKEN, { namespace: 'shop' }));
     }
-    const args = ['fetch', ...(c.noKubeconfig ? [] : ['--kubeconfig', kubeconfig]), ...(c.args ?? []), ...(c.verbose ? ['--verbose'] : [])];
-    const result = await s.run(args);
+    const args = [...(c.noKubeconfig ? [] : ['--kubeconfig', kubeconfig]), ...(c.args ?? []), ...(c.verbose ? ['--verbose'] : [])];
+    const result = await (c.spawn ? s.spawn(args) : s.run(args));
 
     t.expect(result.code, result.stderr).toBe(c.code);
     t.expect(result.stdout).toBe('');
@@ -465,6 +532,115 @@ describe('fetch: failures', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expectNoSecrets(result);
     if (c.maxDurationMs) t.expect(result.durationMs).toBeLessThan(c.maxDurationMs);
     c.check?.(s, result);
+  });
+});
+
+describe('fetch: paging stops at the page cap', () => {
+  it.concurrent(`a server that sends a new continue token every time is stopped after maxPages (default ${MAX_PAGES_PER_LIST})`, async (t) => {
+    const s = await scenario(t, { server: fault({ path: '/api/v1/namespaces/shop/pods', pageForever: 'new-token' }) });
+    const environment = { env: { CLARION_RETRY_BASE_MS: '1' }, homeDir: s.dir, inClusterRoot: s.dir };
+    const err = (await fetchClusterObjects({ kubeconfig: s.kubeconfig, resources: ['pods'], maxPages: 5, environment }).catch((e: unknown) => e)) as Error & { exitCode: number };
+    t.expect(err.exitCode).toBe(4);
+    t.expect(err.message).toMatch(/cannot list pods in namespace "shop": .* still sent a continue token after 5 pages of at most 500 items; raise --chunk-size/);
+    t.expect(s.server.listRequests()).toHaveLength(5);
+    // and the limit is said in --help
+    const help = await fetchInProcess(['--help'], s.dir, {});
+    t.expect(help.stdout).toContain(`at most ${MAX_PAGES_PER_LIST.toLocaleString('en-US')} pages a list`);
+  });
+
+  it.concurrent('an empty list may come as "items": null', async (t) => {
+    const s = await scenario(t, { server: fault({ path: '/api/v1/namespaces/shop/services', body: { kind: 'ServiceList', apiVersion: 'v1', metadata: {}, items: null } }) });
+    const list = parseList(await s.run(['--kubeconfig', s.kubeconfig, '--resources', 'svc']));
+    t.expect(list.items).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Credentials that are not the token: a password in the server URL, exec credential plugins (#10.16).
+
+const URL_PASSWORD = 'PW-s3cr3t-9f8e7d';
+const PLUGIN_SECRET = 'plugin-SECRET-4c3b2a1f';
+
+/** An executable shell script in `dir` that prints `stdout` (and `stderr`) and exits with `code`. */
+async function plugin(dir: string, name: string, o: { stdout?: string; stderr?: string; code?: number }): Promise<string> {
+  const file = path.join(dir, name);
+  const quoted = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+  const lines = ['#!/bin/sh', ...(o.stdout ? [`printf '%s\\n' ${quoted(o.stdout)}`] : []), ...(o.stderr ? [`printf '%s\\n' ${quoted(o.stderr)} >&2`] : []), `exit ${o.code ?? 0}`];
+  await writeFile(file, `${lines.join('\n')}\n`);
+  await chmod(file, 0o755);
+  return file;
+}
+
+function expectNothingOf(result: CliResult, ...secrets: string[]): void {
+  for (const secret of secrets) {
+    expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(secret.slice(0, 10));
+  }
+}
+
+describe('fetch: secrets besides the token are never printed', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  const withPassword = (url: string) => singleContext(url.replace('://', `://admin:${URL_PASSWORD}@`), TOKEN, { namespace: 'shop' });
+
+  it.concurrent.for([false, true])('a password in the server URL: not in --verbose, not in errors (built CLI: %s)', async (spawn, t) => {
+    const s = await scenario(t, { kube: withPassword });
+    const run = spawn ? s.spawn : s.run;
+    const ok = await run(['--kubeconfig', s.kubeconfig, '--verbose']);
+    t.expect(ok.code, ok.stderr).toBe(0);
+    t.expect(ok.stderr).toMatch(/\[verbose\] kubeconfig .* at http:\/\/\[REDACTED\]@127\.0\.0\.1:\d+, namespace "shop"/);
+    t.expect(ok.stderr).toMatch(/\[verbose\] GET http:\/\/\[REDACTED\]@127\.0\.0\.1:\d+\/api\/v1\/namespaces\/shop\/services\?limit=500 -> 200/);
+    expectNothingOf(ok, URL_PASSWORD);
+
+    s.server.addFault({ path: '/api/v1/namespaces/shop/pods', status: 403, message: `no access via https://admin:${URL_PASSWORD}@elsewhere` });
+    const failed = await run(['--kubeconfig', s.kubeconfig, '--verbose']);
+    t.expect(failed.code).toBe(4);
+    t.expect(failed.stderr).toMatch(/forbidden: no access via https:\/\/\[REDACTED\]@elsewhere/);
+    expectNothingOf(failed, URL_PASSWORD);
+    if (spawn) return; // one process run of each kind is enough
+    s.server.addFault({ path: '/api/v1/namespaces/shop/services', status: 500 });
+    const unhealthy = await run(['--kubeconfig', s.kubeconfig]);
+    t.expect(unhealthy.stderr).toMatch(/the API server at http:\/\/\[REDACTED\]@127\.0\.0\.1:\d+ kept failing/);
+    expectNothingOf(unhealthy, URL_PASSWORD);
+  });
+
+  const execCases = [
+    { name: 'prints a bare token instead of ExecCredential JSON', script: { stdout: PLUGIN_SECRET }, message: /did not print an ExecCredential JSON object on stdout \(its output is not shown, as it may hold credentials\)/ },
+    { name: 'prints JSON that is not an ExecCredential', script: { stdout: `{"token": "${PLUGIN_SECRET}"}` }, message: /did not print an ExecCredential JSON object/ },
+    { name: 'fails with the secret on stderr', script: { stderr: `error: ${PLUGIN_SECRET} expired`, code: 1 }, message: /failed \(its output is not shown, as it may hold credentials\); run it by hand/ },
+  ];
+  // In-process each; through the built CLI the case #10 reported.
+  it.concurrent.for([...execCases.map((c) => ({ ...c, spawn: false })), { ...execCases[0]!, spawn: true }])('an exec plugin that $name: exit 4, none of its output (built CLI: $spawn)', async (c, t) => {
+    const bin = await tempDir(t);
+    const command = await plugin(bin, 'get-token', c.script);
+    const s = await scenario(t, { kube: (url) => ({ ...singleContext(url, TOKEN, { namespace: 'shop' }), users: [{ name: 'ci-reader', exec: { command } }] }) });
+    const result = await (c.spawn ? s.spawn : s.run)(['--kubeconfig', s.kubeconfig, '--verbose']);
+    t.expect(result.code, result.stderr).toBe(4);
+    t.expect(result.stderr).toMatch(new RegExp(`cannot list services in namespace "shop": the exec credential plugin "${command.replaceAll('/', '\\/')}" of user "ci-reader" `));
+    t.expect(result.stderr).toMatch(c.message);
+    t.expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+    expectNothingOf(result, PLUGIN_SECRET);
+    t.expect(s.server.listRequests()).toHaveLength(0);
+  });
+
+  it.concurrent('an exec plugin that cannot be started is named', async (t) => {
+    const s = await scenario(t, { kube: (url) => ({ ...singleContext(url, TOKEN, { namespace: 'shop' }), users: [{ name: 'ci-reader', exec: { command: 'no-such-credential-plugin' } }] }) });
+    const result = await s.run(['--kubeconfig', s.kubeconfig]);
+    t.expect(result.code).toBe(4);
+    t.expect(result.stderr).toContain('the exec credential plugin "no-such-credential-plugin" of user "ci-reader" could not be started (ENOENT)');
+  });
+
+  it.concurrent('a working exec plugin: its token is sent, and --verbose never shows it', async (t) => {
+    const bin = await tempDir(t);
+    const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: PLUGIN_SECRET } };
+    const command = await plugin(bin, 'get-token', { stdout: JSON.stringify(credential) });
+    const s = await scenario(t, {
+      server: { tokens: [PLUGIN_SECRET], faults: [{ path: '/api/v1/namespaces/shop/pods', status: 403, message: `token ${PLUGIN_SECRET} may not list pods` }] },
+      kube: (url) => ({ ...singleContext(url, TOKEN, { namespace: 'shop' }), users: [{ name: 'ci-reader', exec: { command } }] }),
+    });
+    const result = await s.run(['--kubeconfig', s.kubeconfig, '--verbose']);
+    t.expect(result.code).toBe(4);
+    t.expect(s.server.listRequests()[0]?.authorization).toBe(`Bearer ${PLUGIN_SECRET}`);
+    t.expect(result.stderr).toContain('forbidden: token [REDACTED] may not list pods');
+    expectNothingOf(result, PLUGIN_SECRET);
   });
 });
 
@@ -524,6 +700,14 @@ describe('redaction', () => {
     const r = new Redactor();
     r.addAuthorizationHeader('Bearer plugin-issued-token-xyz');
     expect(r.redact('echo plugin-issued-token-xyz')).toBe('echo [REDACTED]');
+  });
+
+  it('redacts the user:password of any URL, and a password the server URL carries wherever it shows', () => {
+    expect(redactPatterns('GET https://admin:s3cret@api.example:6443/api?x=1 and http://u:p@ss@10.0.0.1/')).toBe('GET https://[REDACTED]@api.example:6443/api?x=1 and http://[REDACTED]@10.0.0.1/');
+    expect(redactPatterns('https://api.example:6443/x@y and user@example.com stay')).toBe('https://api.example:6443/x@y and user@example.com stay');
+    const r = new Redactor();
+    r.addServerUrl('https://admin:p%40ss-word@api.example');
+    expect(r.redact('said p@ss-word and p%40ss-word')).toBe('said [REDACTED] and [REDACTED]');
   });
 
   it('redacts JSON and YAML credential fields without a known secret', () => {

@@ -50,7 +50,7 @@ type AppTable = (typeof APP_TABLES)[number];
 const APP_CSVS = Object.values(APP);
 const TIMING_FIELDS = ['elapsedSeconds', 'megabytesPerSecond', 'peakRssBytes'];
 const PROBE_EXE = '/bin/grpc_health_probe';
-const FILTER_NAMES = ['dropSubtypes', 'timeWindow', 'excludeProbes', 'k8sNamespace'] as const;
+const FILTER_NAMES = ['dropSubtypes', 'timeWindow', 'excludeProbes', 'k8sNamespace', 'onlyAttributed'] as const;
 type FilterName = (typeof FILTER_NAMES)[number];
 type Counts = Record<AppTable, number>;
 
@@ -64,9 +64,11 @@ interface Summary {
     since?: number;
     until?: number;
     excludeProbes: boolean;
+    onlyAttributed: boolean;
     k8sNamespaces: string[] | null;
     removed: Record<FilterName, Counts & { flowConnections: number }>;
   };
+  ambiguous: { processes: number; artifacts: number };
   [key: string]: unknown;
 }
 
@@ -156,6 +158,7 @@ const runs = {
   legacy: () => preprocess('legacy', [...corpusArgs, '--match', 'legacy']),
   memory: () => preprocess('memory', [...corpusArgs, '--drop-subtypes', 'memory']),
   probes: () => preprocess('probes', [...corpusArgs, '--exclude-probes']),
+  onlyAttributed: () => preprocess('only-attributed', [...corpusArgs, '--only-attributed']),
   timeEpoch: async () => {
     const w = await timeWindow();
     return preprocess('time-epoch', [...corpusArgs, '--since', w.since, '--until', w.until]);
@@ -728,19 +731,48 @@ describe('--k8s-namespace (demo fixture: services web and api in namespace shop)
 });
 
 describe('attribution modes', () => {
-  it('auto keeps exactly the processes add-services gives a non-empty svc, with the same rows', async () => {
+  it('auto keeps exactly the processes add-services gives a service or only services as candidates, with the same rows', async () => {
     const [base, as] = await Promise.all([runs.base(), runs.addServices()]);
     expectOk(as);
     const all = readTable(path.join(as.out, 'provenance_data_processes_with_services.csv'));
     expect(all.rows).toHaveLength(corpusRecords.filter((r) => r.type === 'Process').length);
     const svc = col(all, 'svc');
-    const withSvc = all.rows.filter((r) => r[svc] !== '');
-    // The corpus has processes without a service (ambiguous and host ones): the filter has work to do.
-    expect(withSvc.length).toBeLessThan(all.rows.length);
+    const candidates = col(all, 'svc_candidates');
+    const serviceNames = new Set((JSON.parse(readFileSync(CORPUS_SVC, 'utf8')) as { items: { metadata: { name: string } }[] }).items.map((s) => s.metadata.name));
+    const application = all.rows.filter((r) => r[svc] !== '' || (r[candidates] !== '' && r[candidates]!.split('|').every((c) => serviceNames.has(c))));
+    // The corpus has processes of no service (host ones): the filter has work to do.
+    expect(application.length).toBeLessThan(all.rows.length);
     const kept = table(base, 'processes');
     expect(kept.header).toEqual(all.header);
-    expect(kept.rows.map((r) => r[1])).toEqual(withSvc.map((r) => r[1]));
-    expect(kept.rows).toEqual(withSvc);
+    expect(kept.rows.map((r) => r[1])).toEqual(application.map((r) => r[1]));
+    expect(kept.rows).toEqual(application);
+  });
+
+  it('ambiguous application rows (payment or shipping) are kept and counted; --only-attributed drops exactly them', async () => {
+    const [base, only, as] = await Promise.all([runs.base(), runs.onlyAttributed(), runs.addServices()]);
+    expectOk(only);
+    /** Rows add-services leaves without a service but with candidates (all services on the corpus), and the payment/shipping ones. */
+    const ambiguousIds = (file: string) => {
+      const t = readTable(path.join(as.out, file));
+      const [svc, candidates] = [col(t, 'svc'), col(t, 'svc_candidates')];
+      const rows = t.rows.filter((r) => r[svc] === '' && r[candidates] !== '');
+      return { all: rows.map((r) => r[1]!), paymentOrShipping: rows.filter((r) => r[candidates] === 'paymentservice|shippingservice').map((r) => r[1]!) };
+    };
+    const summary = summaryOf(base);
+    for (const [t, file] of [['processes', 'provenance_data_processes_with_services.csv'], ['artifacts', 'provenance_data_artifacts_with_services.csv']] as const) {
+      const { all: ambiguous, paymentOrShipping } = ambiguousIds(file);
+      expect(paymentOrShipping.length, t).toBeGreaterThan(0);
+      const keptIds = new Set(table(base, t).rows.map((r) => r[1]));
+      for (const id of ambiguous) expect(keptIds.has(id), `${t} ${id}`).toBe(true);
+      expect(summary.ambiguous[t], t).toBe(ambiguous.length);
+      // --only-attributed: the same rows minus exactly the ambiguous ones, every remaining one with a service.
+      const onlyRows = table(only, t);
+      expect(onlyRows.rows.map((r) => r[1])).toEqual(table(base, t).rows.map((r) => r[1]).filter((id) => !ambiguous.includes(id!)));
+      expect(onlyRows.rows.every((r) => r[col(onlyRows, 'svc')] !== '')).toBe(true);
+      expect(removedBy(only, 'onlyAttributed')[t]).toBe(ambiguous.length);
+    }
+    expect(summaryOf(only).filters.onlyAttributed).toBe(true);
+    expect(summaryOf(only).ambiguous).toEqual({ processes: 0, artifacts: 0 });
   });
 
   it('--match legacy gives the documented 309 processes and 906 artifacts', async () => {

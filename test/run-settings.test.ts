@@ -16,7 +16,7 @@ describe('outputHeader', () => {
     const h = outputHeader('processes', ['pid', 'svc', 'evidence', '', 'id', 'annotation:svc', 'capture'], true);
     expect(h.names).toEqual([
       '', 'id', 'type', 'pid', 'annotation:svc~2', 'annotation:evidence', 'annotation:', 'annotation:id', 'annotation:svc', 'annotation:capture',
-      'svc', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence', 'capture',
+      'svc', 'svc_all', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence', 'capture',
     ]);
     expect(new Set(h.names).size).toBe(h.names.length);
     expect(h.renamed).toEqual([

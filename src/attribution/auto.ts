@@ -6,7 +6,7 @@ import { IntColumn } from '../util/int-column.js';
 import type { Annotations } from '../provenance/records.js';
 import { isLocalAddress, normalizeAddress } from './addresses.js';
 import type { ClusterModel } from './cluster-model.js';
-import { candidateForNsMapEntry, vipKey } from './cluster-model.js';
+import { candidateForNsMapEntry, primaryOfServices, vipKey } from './cluster-model.js';
 import { type NetnsEvidence, decideNetns, emptyEvidence } from './decide.js';
 import type { NsMapEntry } from './ns-map.js';
 import type { AttributionOutcome, AttributionResult, Attributor, EdgeFacts, FlowFilter, FlowRow, FlowTable, NetnsReport } from './result.js';
@@ -346,6 +346,7 @@ export class AutoAttributor implements Attributor {
           ...UNATTRIBUTED,
           kind: 'conflict',
           candidates: [...new Set(rs.flatMap((r) => [r.svc, r.candidates].flatMap((s) => (s ? s.split('|') : []))))].sort().join('|'),
+          app: rs.length > 0 && rs.every((r) => r.app),
           evidence: `netns unknown; linked by the process tree to several namespaces (${netnsSet.map((n) => this.netns[n]!.netns).join(', ')})`,
         });
         continue;
@@ -482,7 +483,7 @@ export class AutoAttributor implements Attributor {
     const resultIds = new Map<AttributionResult, number>();
     const idOf = (r: AttributionResult) => resultIds.get(r) ?? resultIds.set(r, resultIds.size).get(r)!;
     const derive = (base: AttributionResult, how: string, extra: Partial<AttributionResult> = {}): AttributionResult => {
-      const key = `${idOf(base)}|${how}|${extra.candidates ?? ''}`;
+      const key = `${idOf(base)}|${how}|${extra.candidates ?? ''}|${extra.app ?? ''}`;
       let r = derived.get(key);
       if (!r) {
         r = { ...base, ...extra, evidence: `${how}${base.evidence ? `; ${base.evidence}` : ''}` };
@@ -548,7 +549,7 @@ export class AutoAttributor implements Attributor {
       if (unsure.length > 0) {
         const r = unsure[0]!;
         const candidates = [...new Set(unsure.flatMap((x) => x.candidates.split('|')))].sort().join('|');
-        out.set(v, derive(r, 'used by processes whose service is uncertain', { candidates }));
+        out.set(v, derive(r, 'used by processes whose service is uncertain', { candidates, app: unsure.every((x) => x.app) }));
         continue;
       }
       const socket = this.sockets.get(v);
@@ -559,7 +560,8 @@ export class AutoAttributor implements Attributor {
             v,
             once(`vip:${socket.remoteAddress}:${socket.remotePort}`, () => ({
               ...UNATTRIBUTED,
-              svc: svcs.map((s) => s.name).join('|'),
+              svc: primaryOfServices(this.model, svcs)!.ref.name,
+              svcAll: svcs.map((s) => s.name).join('|'),
               svcNamespace: svcs[0]!.namespace,
               kind: 'cluster-ip',
               evidence: `connects to ${socket.remoteAddress}:${socket.remotePort}, the ClusterIP of ${svcs.map((s) => `${s.namespace}/${s.name}`).join(', ')} (destination, not owner)`,
@@ -592,9 +594,9 @@ export class AutoAttributor implements Attributor {
     };
     const peerSvc = (address: string, port: string, protocol: string, owner: string): string => {
       const vip = this.model.serviceByVip.get(vipKey(address, port, protocol || 'TCP'));
-      if (vip) return vip.map((s) => s.name).join('|');
+      if (vip) return primaryOfServices(this.model, vip)!.ref.name;
       const pod = this.model.candidateByPodIp.get(address);
-      if (pod) return pod.services.map((s) => s.name).join('|');
+      if (pod) return pod.primary?.ref.name ?? '';
       return isLocalAddress(address) ? owner : '';
     };
     for (const [v, s] of this.sockets) {

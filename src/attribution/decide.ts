@@ -1,6 +1,6 @@
 // The join's decisions, as small pure functions over evidence gathered from the capture.
 import type { Candidate, ClusterModel, ServiceRef } from './cluster-model.js';
-import { candidateForNsMapEntry } from './cluster-model.js';
+import { candidateForNsMapEntry, candidatesServing, primaryOf } from './cluster-model.js';
 import type { NsMapEntry } from './ns-map.js';
 import type { AttributionKind, AttributionResult } from './result.js';
 import { UNATTRIBUTED } from './result.js';
@@ -66,11 +66,12 @@ function portFinding(ev: NetnsEvidence, model: ClusterModel): Finding | undefine
   const union = new Set<Candidate>();
   const reasons: string[] = [];
   for (const [port, how] of [...ev.servedPorts].sort(([a], [b]) => a - b)) {
-    const serving = model.candidates.filter((c) => !c.hostNetwork && c.ports.has(port));
+    const serving = candidatesServing(model, port).filter((c) => !c.hostNetwork);
     if (serving.length === 0) continue; // an undeclared port says nothing either way
     reasons.push(how);
     for (const c of serving) union.add(c);
-    inter = inter === undefined ? serving : inter.filter((c) => serving.includes(c));
+    const servingSet = new Set(serving);
+    inter = inter === undefined ? serving : inter.filter((c) => servingSet.has(c));
   }
   if (inter === undefined) return undefined;
   if (inter.length === 0) return { kind: 'port', candidates: [...union], reason: `${reasons.join(', ')} (served by different candidates)`, selfConflict: true };
@@ -87,7 +88,7 @@ function nameFinding(ev: NetnsEvidence, candidates: Candidate[], portReason: str
     const hit = ev.stemHits.get(stem);
     if (hit === undefined) continue;
     const owner = [...owners][0]!;
-    if (!named.has(owner)) named.set(owner, `${hit} names ${owner.services[0]?.name ?? owner.pod ?? owner.key}`);
+    if (!named.has(owner)) named.set(owner, `${hit} names ${owner.primary?.ref.name ?? owner.pod ?? owner.key}`);
   }
   if (named.size === 0) return undefined;
   const hits = [...named.keys()];
@@ -106,17 +107,31 @@ function podIpFinding(ev: NetnsEvidence, model: ClusterModel): Finding | undefin
   return { kind: 'pod-ip', candidates, reason: [...found.values()].join('; '), selfConflict: candidates.length > 1 };
 }
 
-function resultFor(kind: AttributionKind, candidates: Candidate[], evidence: string): AttributionResult {
+function resultFor(kind: AttributionKind, candidates: Candidate[], evidence: string, model: ClusterModel): AttributionResult {
   const first = candidates[0]!;
-  const svc = svcNames(first.services);
+  const primary = primaryOf(model, candidates);
+  const svc = primary?.ref.name ?? '';
   return {
     svc,
+    svcAll: svcNames(first.services),
     svcNamespace: first.namespace,
     pod: candidates.length === 1 && first.kind === 'pod' ? (first.pod ?? '') : '',
     candidates: '',
     kind,
-    evidence,
+    evidence: primary?.rule ? `${evidence}; svc ${svc}: ${primary.rule}` : evidence,
     app: svc !== '',
+  };
+}
+
+/**
+ * Undecided between candidates that all back some service: still application activity (app), in
+ * their namespace when they share one (so --k8s-namespace keeps it).
+ */
+function undecided(candidates: Candidate[]): Pick<AttributionResult, 'app' | 'svcNamespace'> {
+  const namespaces = new Set(candidates.map((c) => c.namespace));
+  return {
+    app: candidates.length > 0 && candidates.every((c) => c.services.length > 0),
+    svcNamespace: namespaces.size === 1 ? [...namespaces][0]! : '',
   };
 }
 
@@ -164,20 +179,22 @@ export function decideNetns(ev: NetnsEvidence, model: ClusterModel, nsEntry: NsM
     }
     if (disagree.length > 0) {
       const all = [chosen, ...disagree];
+      const candidates = all.flatMap((f) => f.candidates);
       return {
         ...UNATTRIBUTED,
         kind: 'conflict',
-        candidates: candidateList(all.flatMap((f) => f.candidates)),
+        candidates: candidateList(candidates),
+        ...undecided(candidates),
         evidence: `${where}: ${all.map((f) => `${f.kind} says ${candidateList(f.candidates) || describeCandidate(f.candidates[0]!)} (${f.reason})`).join(' vs ')}`,
       };
     }
     const agreeing = decisive.map((f) => f.reason);
     const podNote = chosen.candidates.length > 1 ? `; pod is one of ${chosen.candidates.length}` : '';
-    return resultFor(chosen.kind, chosen.candidates, `${where}: ${agreeing.join('; ')}${podNote}`);
+    return resultFor(chosen.kind, chosen.candidates, `${where}: ${agreeing.join('; ')}${podNote}`, model);
   }
   const conflicted = findings.find((f) => f.selfConflict);
   if (conflicted) {
-    return { ...UNATTRIBUTED, kind: 'conflict', candidates: candidateList(conflicted.candidates), evidence: `${where}: ${conflicted.reason}` };
+    return { ...UNATTRIBUTED, kind: 'conflict', candidates: candidateList(conflicted.candidates), evidence: `${where}: ${conflicted.reason}`, ...undecided(conflicted.candidates) };
   }
   const best = findings[findings.length - 1];
   if (best) {
@@ -185,6 +202,7 @@ export function decideNetns(ev: NetnsEvidence, model: ClusterModel, nsEntry: NsM
       ...UNATTRIBUTED,
       kind: best.kind,
       candidates: candidateList(best.candidates),
+      ...undecided(best.candidates),
       evidence: `${where}: ${best.reason}; ${best.candidates.length} candidates, nothing in the capture tells them apart`,
     };
   }

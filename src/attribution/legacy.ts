@@ -74,7 +74,7 @@ export class LegacyAttributor implements Attributor {
     let r = this.results.get(key);
     if (!r) {
       const found = svc !== LEGACY_NO_SERVICE;
-      r = { svc, svcNamespace: '', pod: '', candidates: '', kind: 'legacy', evidence: `substring match (research script): ${why}`, app: found };
+      r = { svc, svcAll: svc, svcNamespace: '', pod: '', candidates: '', kind: 'legacy', evidence: `substring match (research script): ${why}`, app: found };
       this.results.set(key, r);
     }
     return r;

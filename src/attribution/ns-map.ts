@@ -2,7 +2,7 @@
 // (a collector reading /proc/*/ns and cgroups, or written by hand). Strongest evidence there is.
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { readJsonFile } from '../json-file.js';
+import { inputName, readJsonFile } from '../json-file.js';
 
 const Inode = z.union([z.string().regex(/^\d+$/, 'expected a namespace inode number'), z.number().int().positive()]).transform(String);
 
@@ -30,7 +30,7 @@ export async function loadNsMap(path: string): Promise<NsMapEntry[]> {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
     throw new InputError(
-      `${path}: ${where || 'top level'}: ${issue.message} (expected a JSON array of {"netns": "<inode>", "pidns"?, "mntns"?, "containerId"?, "podUid"?, "pod"?, "namespace"?, "labels"?, "host"?})`,
+      `${inputName(path)}: ${where || 'top level'}: ${issue.message} (expected a JSON array of {"netns": "<inode>", "pidns"?, "mntns"?, "containerId"?, "podUid"?, "pod"?, "namespace"?, "labels"?, "host"?})`,
     );
   }
   return parsed.data;

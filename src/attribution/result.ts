@@ -9,20 +9,26 @@ import type { Annotations } from '../provenance/records.js';
 export type AttributionKind = 'ns-map' | 'pod-ip' | 'port' | 'port+name' | 'tree' | 'cluster-ip' | 'shared' | 'conflict' | 'host' | 'legacy' | '';
 
 export interface AttributionResult {
-  /** Service name(s), `|`-joined and sorted when one pod backs several; empty unless certain. */
+  /** One service name: the pod's primary service when several select it (choosePrimary); empty unless certain. */
   svc: string;
+  /** Every service selecting the pod, `|`-joined and sorted (equals svc when there is one). */
+  svcAll: string;
   svcNamespace: string;
   pod: string;
   /** Possible services when the evidence does not single one out, `|`-joined. */
   candidates: string;
   kind: AttributionKind;
   evidence: string;
-  /** Part of an application's activity (preprocess keeps it). */
+  /**
+   * Part of an application's activity (preprocess keeps it): attributed to a service, or ambiguous
+   * between candidates that are all services.
+   */
   app: boolean;
 }
 
 export const UNATTRIBUTED: AttributionResult = Object.freeze({
   svc: '',
+  svcAll: '',
   svcNamespace: '',
   pod: '',
   candidates: '',

@@ -10,6 +10,7 @@ import {
   clearProgressLine,
   clusterInfo,
   collect,
+  assertStdinOnce,
   loadCluster,
   loadOptionalNsMap,
   parseMatch,
@@ -41,7 +42,10 @@ export function registerAddServices(program: Command): void {
         '  provenance_data_edges_filtered_by_services.csv edges, with svc_from/svc_to\n' +
         '  provenance_data_service_flows.csv             connections between services (auto)\n' +
         'Columns: an unnamed index, id,type (edges: from,to,type), every annotation key in first-seen\n' +
-        'order, then svc, svc_namespace, pod, svc_candidates, attribution, evidence.\n\n' +
+        'order, then svc, svc_all, svc_namespace, pod, svc_candidates, attribution, evidence.\n' +
+        'svc is one name: when several services select a pod, its primary one (named like the pod, else\n' +
+        'ClusterIP over headless over NodePort/LoadBalancer, else most selector labels, else first by\n' +
+        'name); svc_all lists them all.\n\n' +
         '--match auto (default) joins services -> pods -> network namespaces -> processes -> artifacts and\n' +
         'says in `attribution`/`evidence` how each row was attributed; when the evidence does not single\n' +
         'out one service, svc stays empty and svc_candidates lists the possibilities.\n' +
@@ -49,7 +53,7 @@ export function registerAddServices(program: Command): void {
         'matching, keeping only the rows it matched.',
     )
     .argument('<provenance>', 'SPADE JSON capture: array layout, NDJSON or pretty JSON, optionally gzip; - for stdin')
-    .argument('[services]', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices)')
+    .argument('[services]', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices); - for stdin')
     .option('-o, --out-dir <dir>', 'directory for the CSV files', '.')
     .option('--match <mode>', 'auto (pods and namespaces) or legacy (research script substrings)', 'auto')
     .option('--pods <file>', '`kubectl get pods -o json` output (repeatable)', collect)
@@ -71,12 +75,20 @@ Examples:
   $ clarion-enrich add-services prov.json svc.json --out-dir out/
   $ kubectl get svc,pods,endpointslices -o json > cluster.json
   $ zcat prov.json.gz | clarion-enrich add-services - cluster.json -o out/ --json > summary.json
+  $ kubectl get svc,pods,endpointslices -o json | clarion-enrich add-services prov.json - -o out/
   $ clarion-enrich add-services prov.json --from-cluster -n shop --save-cluster out/cluster.json -o out/
   $ clarion-enrich add-services prov.json svc.json --match legacy -o legacy/`,
   );
   cmd.action(async (provenance: string, services: string | undefined, opts: AddServicesOptions) => {
     const startedAt = performance.now();
     const match = parseMatch(opts.match);
+    assertStdinOnce([
+      ['the capture', provenance],
+      ['the services file', services],
+      ['--pods', opts.pods],
+      ['--endpoints', opts.endpoints],
+      ['--ns-map', opts.nsMap],
+    ]);
     const cluster = await loadCluster(services, opts);
     for (const w of cluster.warnings) warnLine(w);
     const nsMap = await loadOptionalNsMap(opts.nsMap);

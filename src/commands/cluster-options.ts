@@ -2,7 +2,21 @@
 // Names and semantics follow kubectl so that users can copy their habits.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { type ClusterFetchOptions, DEFAULT_PAGE_LIMIT, parseResources } from '../kubernetes/fetch.js';
+import { type ClusterFetchOptions, DEFAULT_PAGE_LIMIT, MAX_PAGES_PER_LIST, parseResources } from '../kubernetes/fetch.js';
+import type { KubeConfigEnvironment } from '../kubernetes/kubeconfig.js';
+
+/** Where a cluster command writes and looks for its kubeconfig; tests run commands in-process with their own. */
+export interface CommandIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Default: the process environment, $HOME and the real service-account directory. */
+  environment?: KubeConfigEnvironment | undefined;
+}
+
+export const PROCESS_IO: CommandIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
 
 /** commander's parsed values for the options added by addClusterOptions. */
 export interface ClusterOptionValues {
@@ -26,12 +40,12 @@ export function addClusterOptions(cmd: Command): Command {
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster service account)')
     .option('--resources <list>', 'comma-separated kinds to read: svc, pods, endpointslices (or service, pod, eps…)', DEFAULT_RESOURCES)
     .option('--request-timeout <duration>', 'per-request time limit: 30s, 1m, 1m30s, 500ms or plain seconds; 0 = none', '30s')
-    .option('--chunk-size <n>', 'items per page when listing, like kubectl --chunk-size', String(DEFAULT_PAGE_LIMIT))
+    .option('--chunk-size <n>', `items per page when listing, like kubectl --chunk-size (at most ${MAX_PAGES_PER_LIST.toLocaleString('en-US')} pages a list)`, String(DEFAULT_PAGE_LIMIT))
     .option('--verbose', 'log each API request and retry to stderr (credentials are never shown)');
 }
 
 /** Validates the parsed flags; bad values are usage errors (exit 2) before any network access. */
-export function clusterFetchOptionsFrom(opts: ClusterOptionValues): ClusterFetchOptions {
+export function clusterFetchOptionsFrom(opts: ClusterOptionValues, io: CommandIo = PROCESS_IO): ClusterFetchOptions {
   if (opts.namespace !== undefined && opts.allNamespaces) {
     throw new UsageError('--namespace and --all-namespaces cannot be used together');
   }
@@ -46,7 +60,8 @@ export function clusterFetchOptionsFrom(opts: ClusterOptionValues): ClusterFetch
     kubeconfig: opts.kubeconfig,
     requestTimeoutMs: parseDuration(opts.requestTimeout ?? '30s', '--request-timeout'),
     pageLimit: parseChunkSize(opts.chunkSize ?? String(DEFAULT_PAGE_LIMIT)),
-    verbose: opts.verbose ? (line: string) => process.stderr.write(`clarion-enrich: [verbose] ${line}\n`) : undefined,
+    verbose: opts.verbose ? (line: string) => io.stderr(`clarion-enrich: [verbose] ${line}\n`) : undefined,
+    environment: io.environment,
   };
 }
 

@@ -59,6 +59,18 @@ export function clusterInfo(cluster: LoadedCluster): RunSummary['cluster'] {
   };
 }
 
+/**
+ * `-` (stdin) can feed one input only: the services file and the capture cannot both be `-`.
+ * `uses` pairs each input's name (for the message) with its path(s).
+ */
+export function assertStdinOnce(uses: [string, string | readonly string[] | undefined][]): void {
+  const readers = uses.filter(([, paths]) => [paths ?? []].flat().includes('-')).map(([name]) => name);
+  const count = uses.reduce((n, [, paths]) => n + [paths ?? []].flat().filter((p) => p === '-').length, 0);
+  if (count > 1) {
+    throw new UsageError(`stdin (-) can feed one input only, but ${readers.join(' and ')} ${readers.length > 1 ? 'both ask' : 'asks twice'} for it: save one of them to a file`);
+  }
+}
+
 export async function loadOptionalNsMap(path: string | undefined): Promise<NsMapEntry[]> {
   return path ? loadNsMap(path) : [];
 }

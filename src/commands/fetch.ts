@@ -4,16 +4,16 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { fetchClusterObjects } from '../kubernetes/fetch.js';
+import { MAX_PAGES_PER_LIST, fetchClusterObjects } from '../kubernetes/fetch.js';
 import { kubectlJson, toKubectlList } from '../kubernetes/objects.js';
 import { writeFileAtomic } from '../output/files.js';
-import { type ClusterOptionValues, addClusterOptions, clusterFetchOptionsFrom } from './cluster-options.js';
+import { type ClusterOptionValues, type CommandIo, PROCESS_IO, addClusterOptions, clusterFetchOptionsFrom } from './cluster-options.js';
 
 interface FetchCommandOptions extends ClusterOptionValues {
   output: string;
 }
 
-export function registerFetch(program: Command): void {
+export function registerFetch(program: Command, io: CommandIo = PROCESS_IO): void {
   const cmd = program
     .command('fetch')
     .summary('snapshot Services, Pods and EndpointSlices from the cluster as a kubectl-style List')
@@ -28,6 +28,9 @@ export function registerFetch(program: Command): void {
       `
 The kubeconfig is found like kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config,
 else the pod's service account. Failed requests (429, 5xx) are retried; warnings go to stderr.
+Lists are read in pages of --chunk-size items, at most ${MAX_PAGES_PER_LIST.toLocaleString('en-US')} pages a list; a server that repeats a
+continue token, or answers with something that is not the list asked for, is an API failure.
+A user:password in the server URL and exec-plugin output are never printed.
 Exit codes: 0 ok, 2 usage, 4 Kubernetes API failure (unreachable, TLS, 401, 403, timeout, bad data).
 
 Examples:
@@ -36,14 +39,14 @@ Examples:
   $ clarion-enrich fetch -n shop -o cluster.json && clarion-enrich add-services prov.json cluster.json --out-dir out/`,
     )
     .action(async (opts: FetchCommandOptions) => {
-      const fetchOptions = clusterFetchOptionsFrom(opts);
+      const fetchOptions = clusterFetchOptionsFrom(opts, io);
       // Fail on a bad -o before spending a round trip to the cluster.
       if (opts.output !== '-') await assertWritableDir(opts.output);
       const result = await fetchClusterObjects(fetchOptions);
-      for (const warning of result.warnings) process.stderr.write(`clarion-enrich: warning: ${warning}\n`);
+      for (const warning of result.warnings) io.stderr(`clarion-enrich: warning: ${warning}\n`);
       const text = kubectlJson(toKubectlList(result.objects));
       if (opts.output === '-') {
-        process.stdout.write(text);
+        io.stdout(text);
         return;
       }
       await writeFileAtomic(opts.output, text).catch((err: NodeJS.ErrnoException) => {
@@ -51,7 +54,7 @@ Examples:
       });
       const { services, pods, endpointSlices } = result.objects;
       const scope = result.namespace === null ? 'all namespaces' : `namespace "${result.namespace}"`;
-      process.stderr.write(
+      io.stderr(
         `clarion-enrich: wrote ${services.length} services, ${pods.length} pods, ${endpointSlices.length} EndpointSlices ` +
           `from context "${result.context}" (${scope}) to ${opts.output}\n`,
       );

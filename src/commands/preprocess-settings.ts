@@ -40,6 +40,7 @@ export const ConfigSchema = z.strictObject({
       since: TimeSchema.optional(),
       until: TimeSchema.optional(),
       excludeProbes: z.boolean().optional(),
+      onlyAttributed: z.boolean().optional(),
       k8sNamespaces: z.array(z.string()).optional(),
     })
     .optional(),
@@ -59,6 +60,7 @@ export interface PreprocessFlags extends ClusterSourceOptions {
   since?: string;
   until?: string;
   excludeProbes?: boolean;
+  onlyAttributed?: boolean;
   k8sNamespace?: string[];
   jobs?: string;
   skipInvalid?: boolean;
@@ -77,6 +79,7 @@ export interface PreprocessSettings {
   since: number | undefined;
   until: number | undefined;
   excludeProbes: boolean;
+  onlyAttributed: boolean;
   namespaces: string[] | undefined;
   jobs: number;
   skipInvalid: boolean;
@@ -171,6 +174,7 @@ export function preprocessSettings(captureArgs: readonly string[], flags: Prepro
     since,
     until,
     excludeProbes: flags.excludeProbes ?? f.excludeProbes ?? false,
+    onlyAttributed: flags.onlyAttributed ?? f.onlyAttributed ?? false,
     namespaces: flags.k8sNamespace ?? f.k8sNamespaces,
     jobs,
     skipInvalid: flags.skipInvalid ?? config.skipInvalid ?? false,

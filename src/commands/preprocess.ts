@@ -7,7 +7,7 @@ import { distinctCaptures, expandCaptures } from '../pipeline/inputs.js';
 import { type DatasetResult, runDataset } from '../pipeline/run.js';
 import { PREPROCESS_FILES } from '../pipeline/tables.js';
 import { addClusterOptions } from './cluster-options.js';
-import { clearProgressLine, clusterInfo, collect, loadCluster, loadOptionalNsMap, printSummary, progressReporter, warnLine } from './common.js';
+import { assertStdinOnce, clearProgressLine, clusterInfo, collect, loadCluster, loadOptionalNsMap, printSummary, progressReporter, warnLine } from './common.js';
 import { DEFAULT_CONFIG_FILE, type PreprocessFlags, type PreprocessSettings, configFor, preprocessSettings } from './preprocess-settings.js';
 
 export function registerPreprocess(program: Command): void {
@@ -15,7 +15,8 @@ export function registerPreprocess(program: Command): void {
     .command('preprocess')
     .summary('extract the application subgraph of one or more captures (app_*.csv + summary.json)')
     .description(
-      'Keep what belongs to Kubernetes services: processes attributed to a service, the artifacts they\n' +
+      'Keep what belongs to Kubernetes services: processes attributed to a service (or ambiguous between\n' +
+        'services: svc empty, svc_candidates set; --only-attributed drops those), the artifacts they\n' +
         'touched, the edges between them; write app_process_vertices.csv, app_artifact_vertices.csv,\n' +
         'app_edges.csv, app_service_flows.csv and summary.json (inputs with sizes and sha256, counts,\n' +
         'per-service and per-namespace attribution, what each filter removed, timing) in -o DIR.\n' +
@@ -28,7 +29,7 @@ export function registerPreprocess(program: Command): void {
     )
     .argument('[captures...]', 'capture files (globs in the file name are expanded; .gz detected by content; - for stdin)')
     .option('--config <file>', `read settings from this file (default: ./${DEFAULT_CONFIG_FILE} when no captures are given)`)
-    .option('--services <file>', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices)')
+    .option('--services <file>', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices); - for stdin')
     .option('--pods <file>', '`kubectl get pods -o json` output (repeatable)', collect)
     .option('--endpoints <file>', '`kubectl get endpointslices -o json` output (repeatable)', collect)
     .option('--ns-map <file>', 'node namespace map (see add-services --help)')
@@ -38,6 +39,7 @@ export function registerPreprocess(program: Command): void {
     .option('--since <time>', 'keep edges (and flows) at or after this time: epoch seconds or ISO 8601; no zone = UTC')
     .option('--until <time>', 'keep edges (and flows) at or before this time')
     .option('--exclude-probes', 'drop kubelet exec-probe processes, and edges and artifacts only they touched')
+    .option('--only-attributed', 'drop rows whose service is ambiguous (kept by default: svc empty, svc_candidates lists the services)')
     .option('--k8s-namespace <ns>', 'keep only services in this Kubernetes namespace (repeatable)', collect)
     .option('--jobs <n>', 'captures processed in parallel (worker threads, at most one per capture and core); output is identical to --jobs 1')
     .option('--skip-invalid', 'write malformed records to <dir>/rejected.ndjson and go on')
@@ -57,6 +59,7 @@ Examples:
   $ clarion-enrich preprocess prov.json --services svc.json -o dataset/
   $ clarion-enrich preprocess 'captures/node-*.json.gz' --services cluster.json -o dataset/ --jobs 2 \\
       --drop-subtypes memory --exclude-probes --since 2023-12-07T14:30:00Z --json > summary.json
+  $ kubectl get svc,pods,endpointslices -o json | clarion-enrich preprocess prov.json --services - -o dataset/
   $ clarion-enrich preprocess            # everything from ./${DEFAULT_CONFIG_FILE}`,
   );
   cmd.action(async (captureArgs: string[], flags: PreprocessFlags) => {
@@ -69,10 +72,17 @@ Examples:
       warnLine(m);
     };
     const captures = await distinctCaptures(await expandCaptures(settings.inputs), warn);
+    assertStdinOnce([
+      ['a capture', captures],
+      ['--services', settings.servicesFile],
+      ['--pods', settings.cluster.pods],
+      ['--endpoints', settings.cluster.endpoints],
+      ['--ns-map', settings.nsMap],
+    ]);
     const cluster = await loadCluster(settings.servicesFile, settings.cluster);
     for (const w of cluster.warnings) warn(w);
     const nsMap = await loadOptionalNsMap(settings.nsMap);
-    const { match, since, until, dropSubtypes, excludeProbes, namespaces } = settings;
+    const { match, since, until, dropSubtypes, excludeProbes, onlyAttributed, namespaces } = settings;
     let summary: RunSummary | undefined;
     await runDataset(
       {
@@ -82,7 +92,7 @@ Examples:
         match,
         outDir: settings.outDir,
         files: PREPROCESS_FILES,
-        policy: { command: 'preprocess', legacy: match === 'legacy', excludeProbes, namespaces },
+        policy: { command: 'preprocess', legacy: match === 'legacy', excludeProbes, namespaces, onlyAttributed },
         filters: { since, until, dropSubtypes: new Set(dropSubtypes) },
         skipInvalid: settings.skipInvalid,
         strict: settings.strict,
@@ -111,12 +121,14 @@ function filtersSummary(settings: PreprocessSettings, result: DatasetResult): Re
     since: settings.since,
     until: settings.until,
     excludeProbes: settings.excludeProbes,
+    onlyAttributed: settings.onlyAttributed,
     k8sNamespaces: settings.namespaces ?? null,
     removed: {
       dropSubtypes: removed('drop-subtypes'),
       timeWindow: removed('time-window'),
       excludeProbes: removed('exclude-probes'),
       k8sNamespace: removed('k8s-namespace'),
+      onlyAttributed: removed('only-attributed'),
     },
   };
 }

@@ -8,6 +8,7 @@ import type {
   RequestContext,
   ResponseContext,
 } from '@kubernetes/client-node';
+import { z } from 'zod';
 import { CliError, KubernetesError, UsageError } from '../errors.js';
 import { type KubeConfigEnvironment, type Redactor, type ResolvedKubeConfig, resolveKubeConfig } from './kubeconfig.js';
 import { clusterObjectsFromJson } from './load.js';
@@ -57,6 +58,8 @@ export interface ClusterFetchOptions {
   requestTimeoutMs?: number | undefined;
   /** Items per page (`limit`). Default 500, like kubectl --chunk-size. */
   pageLimit?: number | undefined;
+  /** Pages one list may take. Default MAX_PAGES_PER_LIST. */
+  maxPages?: number | undefined;
   /** Receives --verbose lines, already redacted. */
   verbose?: ((line: string) => void) | undefined;
   /** Retry tuning for 429/5xx; defaults suit real clusters. */
@@ -84,6 +87,11 @@ export interface RetryPolicy {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_PAGE_LIMIT = 500;
+/**
+ * Pages one list may take (5 million objects at the default --chunk-size): a server that keeps
+ * sending new continue tokens is stopped instead of paged forever.
+ */
+export const MAX_PAGES_PER_LIST = 10_000;
 
 /**
  * CLARION_RETRY_BASE_MS is for tests only: it shrinks the exponential backoff so retry tests run
@@ -149,6 +157,7 @@ interface ListContext {
   config: ResolvedKubeConfig;
   timeoutMs: number;
   pageLimit: number;
+  maxPages: number;
   retry: RetryPolicy;
   log: (line: string) => void;
 }
@@ -164,7 +173,7 @@ export async function fetchClusterObjects(opts: ClusterFetchOptions): Promise<Cl
   );
   const log = (line: string): void => opts.verbose?.(config.redactor.redact(line));
   log(
-    `kubeconfig ${config.source}: context "${config.context}", cluster "${config.cluster.name}" at ${config.cluster.server}, ` +
+    `kubeconfig ${config.source}: context "${config.context}", cluster "${config.cluster.name}" at ${config.server}, ` +
       (config.namespace === null ? 'all namespaces' : `namespace "${config.namespace}"`),
   );
 
@@ -182,6 +191,7 @@ export async function fetchClusterObjects(opts: ClusterFetchOptions): Promise<Cl
     config,
     timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     pageLimit: opts.pageLimit ?? DEFAULT_PAGE_LIMIT,
+    maxPages: opts.maxPages ?? MAX_PAGES_PER_LIST,
     retry: { ...defaultRetryPolicy(environment?.env ?? process.env), ...opts.retry },
     log,
   };
@@ -198,7 +208,7 @@ export async function fetchClusterObjects(opts: ClusterFetchOptions): Promise<Cl
         // Clusters before 1.21 (or with the API disabled) have no discovery.k8s.io/v1: the join
         // can still match Services to Pods by selector, so this is worth a warning, not a failure.
         warnings.push(
-          `EndpointSlices (discovery.k8s.io/v1) are not served by ${config.cluster.server} (404 NotFound); ` +
+          `EndpointSlices (discovery.k8s.io/v1) are not served by ${config.server} (404 NotFound); ` +
             'continuing with services and pods only, so Service-to-Pod matching falls back to label selectors',
         );
         continue;
@@ -213,7 +223,7 @@ export async function fetchClusterObjects(opts: ClusterFetchOptions): Promise<Cl
 
 function addValidated(objects: ClusterObjects, spec: ResourceSpec, items: unknown[], ctx: ListContext): void {
   try {
-    clusterObjectsFromJson({ kind: spec.listKind, items }, `${spec.listKind} from ${ctx.config.cluster.server}`, objects);
+    clusterObjectsFromJson({ kind: spec.listKind, items }, `${spec.listKind} from ${ctx.config.server}`, objects);
   } catch (err) {
     // The server's data, not the user's file, is wrong: that is a Kubernetes failure (exit 4).
     const message = `the API server returned data that does not look like Kubernetes objects: ${(err as Error).message}`;
@@ -238,13 +248,23 @@ async function listAll(spec: ResourceSpec, ctx: ListContext): Promise<unknown[]>
 
 async function listPages(spec: ResourceSpec, ctx: ListContext): Promise<unknown[]> {
   const items: unknown[] = [];
+  const seenTokens = new Set<string>();
   let token: string | undefined;
-  do {
+  for (let pages = 1; ; pages++) {
     const page = await withRetries(() => requestPage(spec, ctx, token), spec, ctx);
     for (const item of page.items) items.push(item); // no spread: a server may ignore `limit` and send 100k items
     token = page.continueToken;
-  } while (token);
-  return items;
+    if (token === undefined) return items;
+    if (seenTokens.has(token)) throw pagingError(spec, ctx, `sent a continue token it had already sent (page ${pages}): it would be paged forever`);
+    if (pages === ctx.maxPages) {
+      throw pagingError(spec, ctx, `still sent a continue token after ${ctx.maxPages} pages of at most ${ctx.pageLimit} items; raise --chunk-size if the list really is that long`);
+    }
+    seenTokens.add(token);
+  }
+}
+
+function pagingError(spec: ResourceSpec, ctx: ListContext, what: string): KubernetesError {
+  return new KubernetesError(ctx.config.redactor.redact(`cannot list ${spec.name} ${scopeOf(ctx)}: the API server at ${ctx.config.server} ${what}; is this a Kubernetes API server (or a proxy that breaks paging)?`));
 }
 
 async function withRetries<T>(attempt: () => Promise<T>, spec: ResourceSpec, ctx: ListContext): Promise<T> {
@@ -300,6 +320,11 @@ interface FailureDetails {
   timedOut?: boolean | undefined;
   /** Describes a 2xx body that is not a usable list. */
   invalidBody?: string | undefined;
+}
+
+/** A failure before the request left: client-node's credential and TLS setup (exec plugins run here). */
+class NotSent {
+  constructor(readonly cause: unknown) {}
 }
 
 /** What went wrong with one request, before it is turned into a user-facing message. */
@@ -384,7 +409,8 @@ async function requestPage(spec: ResourceSpec, ctx: ListContext, continueToken: 
     await spec.list(ctx.apis, ctx.config.namespace, params, options);
   } catch (err) {
     const failure = classify(err, exchange, hadContinueToken, ctx.k8s);
-    if (!failure) throw err;
+    // Not sent at all: client-node failed while preparing it (credentials, TLS files, plain http).
+    if (!failure) throw exchange.url === '' ? new NotSent(err) : err;
     ctx.log(`GET ${exchange.url || '(not sent)'} -> ${describeOutcome(failure)} (${Date.now() - exchange.startedAt} ms)`);
     throw failure;
   }
@@ -392,24 +418,30 @@ async function requestPage(spec: ResourceSpec, ctx: ListContext, continueToken: 
   return parsePage(exchange, spec, hadContinueToken);
 }
 
+/**
+ * What a list response must be: the API server always sends the list kind and `items` (null for an
+ * empty list from some servers); anything else, `{}` included, is not an answer to a list request.
+ */
+const ListPageSchema = z.looseObject({
+  kind: z.string(),
+  items: z.array(z.unknown()).nullable(),
+  metadata: z.looseObject({ continue: z.string().optional() }).optional(),
+});
+
 function parsePage(exchange: Exchange, spec: ResourceSpec, hadContinueToken: boolean): Page {
   const invalid = (what: string): RequestFailure =>
     new RequestFailure(exchange.url, hadContinueToken, { status: exchange.status, invalidBody: what });
   const json = parseJson(exchange.rawBody);
   if (json === NOT_JSON) throw invalid(notJson(exchange));
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw invalid(`JSON that is not a ${spec.listKind} object`);
-  const list = json as { kind?: unknown; items?: unknown; metadata?: { continue?: unknown } };
-  if (list.kind !== undefined && list.kind !== spec.listKind) {
-    throw invalid(`a ${String(list.kind)} where a ${spec.listKind} was expected`);
+  const parsed = ListPageSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'the body'}: ${i.message}`).join('; ');
+    throw invalid(`JSON that is not a ${spec.listKind} (${problems})`);
   }
-  if (list.items !== null && list.items !== undefined && !Array.isArray(list.items)) {
-    throw invalid(`a ${spec.listKind} whose "items" is not an array`);
-  }
+  const list = parsed.data;
+  if (list.kind !== spec.listKind) throw invalid(`a ${JSON.stringify(list.kind.slice(0, 60))} where a ${spec.listKind} was expected`);
   const token = list.metadata?.continue;
-  return {
-    items: (list.items as unknown[] | null | undefined) ?? [],
-    continueToken: typeof token === 'string' && token !== '' ? token : undefined,
-  };
+  return { items: list.items ?? [], continueToken: token === undefined || token === '' ? undefined : token };
 }
 
 const NOT_JSON = Symbol('not JSON');
@@ -512,7 +544,7 @@ function scopeOf(ctx: ListContext): string {
 /** The part after `cannot list X in namespace "Y": `, saying what happened and what to do. */
 function describeFailure(f: RequestFailure, spec: ResourceSpec, ctx: ListContext): string {
   const { cluster } = ctx.config;
-  const server = `the API server at ${cluster.server}`;
+  const server = `the API server at ${ctx.config.server}`;
   if (f.timedOut) {
     return (
       `no response from ${server} within ${formatMs(ctx.timeoutMs)} (--request-timeout); ` +
@@ -538,7 +570,7 @@ function describeFailure(f: RequestFailure, spec: ResourceSpec, ctx: ListContext
 
 function describeHttpStatus(f: RequestFailure, spec: ResourceSpec, ctx: ListContext): string {
   const { cluster, context, user } = ctx.config;
-  const server = `the API server at ${cluster.server}`;
+  const server = `the API server at ${ctx.config.server}`;
   const statusText = `${f.status ?? '?'}${f.reason ? ` ${f.reason}` : ''}`;
   const said = suffix(f.serverMessage);
   switch (f.status) {
@@ -583,11 +615,16 @@ function describeHttpStatus(f: RequestFailure, spec: ResourceSpec, ctx: ListCont
 const suffix = (text: string | undefined): string => (text ? `: ${text}` : '');
 
 /** Failures before any request (bad TLS file paths, http without skip-verify, exec plugins). */
-function describeLocalError(err: unknown, ctx: ListContext): string {
+function describeLocalError(failure: unknown, ctx: ListContext): string {
+  const err = failure instanceof NotSent ? failure.cause : failure;
+  const plugin = failure instanceof NotSent ? execPluginOf(ctx.config.user) : undefined;
+  // The plugin's output (a bare token printed instead of ExecCredential JSON, its stderr) must never
+  // be quoted: JSON.parse's message and client-node's exit-code error both carry it.
+  if (plugin !== undefined && (err instanceof SyntaxError || !isKnownLocalError(err))) return describeExecFailure(err, plugin, ctx);
   const message = err instanceof Error ? err.message : String(err);
   if (message.includes('HTTP protocol is not allowed')) {
     return (
-      `cluster "${ctx.config.cluster.name}" uses plain http (${ctx.config.cluster.server}), which @kubernetes/client-node only allows ` +
+      `cluster "${ctx.config.cluster.name}" uses plain http (${ctx.config.server}), which @kubernetes/client-node only allows ` +
       'with insecure-skip-tls-verify: true in the cluster entry; use the https URL of the API server'
     );
   }
@@ -596,6 +633,35 @@ function describeLocalError(err: unknown, ctx: ListContext): string {
   if (code === 'ENOENT' && typeof path === 'string') return `a file named in the kubeconfig does not exist: ${path}`;
   // Only the first line: some errors append request details after it.
   return `${message.split('\n')[0]}`;
+}
+
+/** The local failures client-node raises itself before sending (anything else there is the exec plugin's). */
+function isKnownLocalError(err: unknown): boolean {
+  const e = err as { message?: unknown; code?: unknown; path?: unknown; syscall?: unknown };
+  if (typeof e?.message === 'string' && e.message.includes('HTTP protocol is not allowed')) return true;
+  return e?.code === 'ENOENT' && typeof e.path === 'string' && !String(e.syscall ?? '').startsWith('spawn');
+}
+
+/** The command of the user's exec credential plugin (kubeconfig `exec`, or an `exec` auth-provider). */
+function execPluginOf(user: ResolvedKubeConfig['user']): string | undefined {
+  const exec = (user?.exec ?? (user?.authProvider?.config as { exec?: unknown } | undefined)?.exec) as { command?: unknown } | undefined;
+  return exec === undefined ? undefined : String(exec.command ?? '(no command)');
+}
+
+function describeExecFailure(err: unknown, command: string, ctx: ListContext): string {
+  const who = `the exec credential plugin "${command}" of user "${ctx.config.user?.name ?? '(none)'}"`;
+  const e = err as { code?: unknown; syscall?: unknown };
+  if (typeof e?.code === 'string' && String(e.syscall ?? '').startsWith('spawn')) {
+    return `${who} could not be started (${e.code}); check users[].user.exec.command in the kubeconfig and that the program is installed and on PATH`;
+  }
+  const notShown = 'its output is not shown, as it may hold credentials';
+  if (err instanceof SyntaxError || err instanceof TypeError) {
+    return (
+      `${who} did not print an ExecCredential JSON object on stdout (${notShown}); it must print ` +
+      '{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": {"token": "…"}}: run it by hand to check'
+    );
+  }
+  return `${who} failed (${notShown}); run it by hand to see why, then log in again or fix the plugin's settings`;
 }
 
 const TLS_DESCRIPTIONS: Readonly<Record<string, string>> = {

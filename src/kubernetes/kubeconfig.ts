@@ -34,6 +34,8 @@ export interface ResolvedKubeConfig {
   source: string;
   context: string;
   cluster: Cluster;
+  /** The cluster's server URL for messages: any user:password in it replaced (never print cluster.server). */
+  server: string;
   user: User | null;
   /** null means all namespaces. */
   namespace: string | null;
@@ -69,7 +71,8 @@ export async function resolveKubeConfig(
   const namespace = selection.allNamespaces ? null : (selection.namespace ?? (contextObject.namespace?.trim() || 'default'));
   const redactor = new Redactor();
   redactor.addUser(user);
-  return { kc, source, context, cluster, user, namespace, redactor };
+  redactor.addServerUrl(cluster.server);
+  return { kc, source, context, cluster, server: redactUrlCredentials(cluster.server), user, namespace, redactor };
 }
 
 interface LoadedConfig {
@@ -245,6 +248,22 @@ export class Redactor {
     for (const { name, value } of execEnv) if (typeof name === 'string' && SECRET_NAME.test(name)) this.addSecret(value);
   }
 
+  /** A password in the server URL (`https://admin:SECRET@host`) is a secret wherever it shows up. */
+  addServerUrl(server: string): void {
+    let password = '';
+    try {
+      password = new URL(server).password;
+    } catch {
+      return; // not a URL: client-node will say so, and redactPatterns still covers user:password@
+    }
+    this.addSecret(password);
+    try {
+      this.addSecret(decodeURIComponent(password));
+    } catch {
+      // not percent-encoded text: the raw form is recorded already
+    }
+  }
+
   /** Records the value of an Authorization header that was really sent (covers exec and OIDC plugins). */
   addAuthorizationHeader(value: unknown): void {
     if (typeof value !== 'string') return;
@@ -260,9 +279,17 @@ export class Redactor {
   }
 }
 
+/** `scheme://user:password@host…` → `scheme://[REDACTED]@host…` (userinfo never belongs in a message). */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+
+/** The userinfo of any URL in a text: up to the authority's last `@` (an unencoded `@` in a password too). */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
+
 /** Pattern-only redaction, for text produced where no kubeconfig is known. */
 export function redactPatterns(text: string): string {
-  return text
+  return redactUrlCredentials(text)
     .replace(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g, REDACTED)
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=:]+/gi, `$1 ${REDACTED}`)
     // A field's value, unless it is a scheme word already handled above or already redacted.

@@ -1,7 +1,7 @@
 // Loads kubectl / API JSON output (List, *List, bare object, or array) into ClusterObjects.
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { readJsonFile } from '../json-file.js';
+import { inputName, readJsonFile } from '../json-file.js';
 import { type ClusterObjects, EndpointSliceSchema, PodSchema, ServiceSchema, emptyClusterObjects } from './objects.js';
 
 const schemaByKind = {
@@ -63,5 +63,5 @@ export function clusterObjectsFromJson(json: unknown, source: string, into: Clus
 
 export async function loadClusterObjectsFile(path: string, into?: ClusterObjects): Promise<ClusterObjects> {
   const json = await readJsonFile(path, '`kubectl get … -o json` output');
-  return clusterObjectsFromJson(json, path, into);
+  return clusterObjectsFromJson(json, inputName(path), into);
 }

@@ -8,6 +8,8 @@ const Metadata = z.looseObject({
   uid: z.string().optional(),
   labels: z.record(z.string(), z.string()).nullish(),
   annotations: z.record(z.string(), z.string()).nullish(),
+  /** Who created it (a Pod's ReplicaSet, StatefulSet, Job…): names the workload a pod belongs to. */
+  ownerReferences: z.array(z.looseObject({ kind: z.string(), name: z.string(), controller: z.boolean().nullish() })).nullish(),
 });
 
 const IntOrString = z.union([z.number().int(), z.string()]);

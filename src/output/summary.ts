@@ -15,6 +15,8 @@ export interface RunSummary {
   /** Rows per Kubernetes namespace of their service. */
   perNamespace: { processes: Record<string, number>; artifacts: Record<string, number> };
   unattributed: { processes: number; artifacts: number };
+  /** Rows written without a service but with candidates that are all services (part of `unattributed`). */
+  ambiguous: { processes: number; artifacts: number };
   netns: { capture: string; netns: string; processes: number; svc: string; pod: string; attribution: string; candidates: string; evidence: string }[];
   filters?: Record<string, unknown>;
   flows: DatasetResult['flows'];
@@ -90,6 +92,7 @@ export function buildSummary(
       processes: result.tables.processes.perService.get('') ?? 0,
       artifacts: result.tables.artifacts.perService.get('') ?? 0,
     },
+    ambiguous: { processes: result.tables.processes.ambiguous, artifacts: result.tables.artifacts.ambiguous },
     netns: result.captures.flatMap((c) => c.netns.map((n) => ({ capture: c.label, netns: n.netns, processes: n.processes, svc: n.svc, pod: n.pod, attribution: n.kind, candidates: n.candidates, evidence: n.evidence }))),
     ...(filters ? { filters } : {}),
     flows: result.flows,
@@ -127,6 +130,9 @@ export function formatSummary(s: RunSummary): string {
   svcLine('per service, processes:', s.perService.processes);
   svcLine('per service, artifacts:', s.perService.artifacts);
   lines.push(`  unattributed: ${n(s.unattributed.processes)} processes, ${n(s.unattributed.artifacts)} artifacts`);
+  if (s.ambiguous.processes || s.ambiguous.artifacts) {
+    lines.push(`    of which ambiguous between services (svc empty, svc_candidates set): ${n(s.ambiguous.processes)} processes, ${n(s.ambiguous.artifacts)} artifacts`);
+  }
   if (s.netns.length) {
     lines.push('  network namespaces:');
     for (const ns of s.netns) {

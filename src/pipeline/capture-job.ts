@@ -21,12 +21,12 @@ export type MatchMode = 'auto' | 'legacy';
 
 export type PolicySpec =
   | { command: 'add-services'; onlyAttributed: boolean }
-  | { command: 'preprocess'; legacy: boolean; excludeProbes: boolean; namespaces: string[] | undefined };
+  | { command: 'preprocess'; legacy: boolean; excludeProbes: boolean; namespaces: string[] | undefined; onlyAttributed: boolean };
 
 export function policyFromSpec(spec: PolicySpec): RowPolicy {
   return spec.command === 'add-services'
     ? addServicesPolicy({ onlyAttributed: spec.onlyAttributed })
-    : preprocessPolicy({ legacy: spec.legacy, excludeProbes: spec.excludeProbes, namespaces: spec.namespaces ? new Set(spec.namespaces) : undefined });
+    : preprocessPolicy({ legacy: spec.legacy, excludeProbes: spec.excludeProbes, namespaces: spec.namespaces ? new Set(spec.namespaces) : undefined, onlyAttributed: spec.onlyAttributed });
 }
 
 export interface CaptureJobInit {
@@ -67,6 +67,7 @@ export interface PlainTableStats {
   perService: [string, number][];
   perKind: [string, number][];
   perNamespace: [string, number][];
+  ambiguous: number;
 }
 
 export interface CaptureWriteStats {
@@ -136,7 +137,7 @@ export class CaptureJob {
     for (const t of TABLES) {
       const out = outs[t];
       if (!plan.tables.includes(t) || !out) {
-        tables[t] = { written: 0, danglingEdges: 0, dropped: {}, perService: [], perKind: [], perNamespace: [] };
+        tables[t] = { written: 0, danglingEdges: 0, dropped: {}, perService: [], perKind: [], perNamespace: [], ambiguous: 0 };
         continue;
       }
       const s = await writeTable({
@@ -152,7 +153,7 @@ export class CaptureJob {
         field: fieldWriter(this.init.safeCsv),
         out,
       });
-      tables[t] = { written: s.written, danglingEdges: s.danglingEdges, dropped: s.dropped, perService: [...s.perService], perKind: [...s.perKind], perNamespace: [...s.perNamespace] };
+      tables[t] = { written: s.written, danglingEdges: s.danglingEdges, dropped: s.dropped, perService: [...s.perService], perKind: [...s.perKind], perNamespace: [...s.perNamespace], ambiguous: s.ambiguous };
     }
     const flowFilter = policy.flow;
     const flows = outcome.flows(flowFilter && ((v) => flowFilter(v, outcome.resultOf(v) ?? UNATTRIBUTED, outcome, vertexFlags.get(v))));

@@ -23,18 +23,21 @@ export interface PreprocessFilters {
   legacy: boolean;
   excludeProbes: boolean;
   namespaces: ReadonlySet<string> | undefined;
+  /** Drop rows kept only as ambiguous application activity (svc empty, candidates all services). */
+  onlyAttributed: boolean;
 }
 
 const NOT_A_FILTER: ReadonlySet<DropReason | undefined> = new Set(['unmatched', 'unattributed', 'endpoint-removed']);
 
 /**
- * preprocess: the application subgraph. auto: processes attributed to a service, the artifacts
- * they touched, the edges between kept vertices. legacy: the research script's rows and its
- * either-end edge filter. Filters count only what they themselves removed; flows are filtered by
- * the same rules, applied to their socket.
+ * preprocess: the application subgraph. auto: processes attributed to a service (or ambiguous
+ * between services), the artifacts they touched, the edges between kept vertices. legacy: the
+ * research script's rows and its either-end edge filter. Filters count only what they themselves
+ * removed; flows are filtered by the same rules, applied to their socket.
  */
 export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
   const filterReason = (v: number, result: AttributionResult, outcome: AttributionOutcome, flags: number): DropReason | undefined => {
+    if (f.onlyAttributed && result.svc === '') return 'only-attributed';
     if (flags & Flag.droppedSubtype) return 'drop-subtypes';
     if (f.namespaces && !f.legacy && !f.namespaces.has(result.svcNamespace)) return 'k8s-namespace';
     if (f.excludeProbes && outcome.isProbeOnly(v)) return 'exclude-probes';

@@ -351,11 +351,12 @@ function addCounts<K extends string>(parts: Partial<Record<K, number>>[]): Parti
 function sumTables(stats: CaptureWriteStats[], totals: Record<TableName, number>, outs: Partial<Record<TableName, AtomicFile>>): Record<TableName, TableTotals> {
   const tableTotals = {} as Record<TableName, TableTotals>;
   for (const t of TABLES) {
-    const tt: TableTotals = { total: totals[t], file: outs[t]?.target ?? null, written: 0, danglingEdges: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map() };
+    const tt: TableTotals = { total: totals[t], file: outs[t]?.target ?? null, written: 0, danglingEdges: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map(), ambiguous: 0 };
     for (const s of stats) {
       const st = s.tables[t];
       tt.written += st.written;
       tt.danglingEdges += st.danglingEdges;
+      tt.ambiguous += st.ambiguous;
       for (const [k, v] of Object.entries(st.dropped) as [DropReason, number][]) tt.dropped[k] = (tt.dropped[k] ?? 0) + v;
       for (const [k, v] of st.perService) tt.perService.set(k, (tt.perService.get(k) ?? 0) + v);
       for (const [k, v] of st.perKind) tt.perKind.set(k, (tt.perKind.get(k) ?? 0) + v);

@@ -13,7 +13,7 @@ export const KEY_COLUMNS: Record<TableName, readonly string[]> = {
 };
 
 /** Appended to vertex tables, after the annotations. */
-export const VERTEX_ATTRIBUTION_COLUMNS = ['svc', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence'] as const;
+export const VERTEX_ATTRIBUTION_COLUMNS = ['svc', 'svc_all', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence'] as const;
 export const EDGE_ATTRIBUTION_COLUMNS = ['svc_from', 'svc_to'] as const;
 
 /** Appended after everything else when several captures make one dataset. */

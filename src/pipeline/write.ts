@@ -13,7 +13,7 @@ import type { TableName } from './tables.js';
 /** Why a row was left out, for the summary; undefined keeps it. */
 const READ_BLOCK = 1 << 20;
 
-export type DropReason = 'unmatched' | 'unattributed' | 'k8s-namespace' | 'exclude-probes' | 'drop-subtypes' | typeof OUTSIDE_TIME_WINDOW | 'endpoint-removed';
+export type DropReason = 'unmatched' | 'unattributed' | 'only-attributed' | 'k8s-namespace' | 'exclude-probes' | 'drop-subtypes' | typeof OUTSIDE_TIME_WINDOW | 'endpoint-removed';
 
 export interface RowPolicy {
   vertex(v: number, result: AttributionResult | undefined, outcome: AttributionOutcome, flags: number): DropReason | undefined;
@@ -33,6 +33,8 @@ export interface TableWriteStats {
   perKind: Map<string, number>;
   /** Written rows per Kubernetes namespace of their service ('' = none). */
   perNamespace: Map<string, number>;
+  /** Written rows without a service whose candidates are all services (svc empty, svc_candidates set, app). */
+  ambiguous: number;
 }
 
 export interface WriteTableInput {
@@ -53,7 +55,7 @@ export interface WriteTableInput {
 }
 
 function attributionSuffix(r: AttributionResult, field: FieldWriter): string {
-  return `,${csvLine([r.svc, r.svcNamespace, r.pod, r.candidates, r.kind, r.evidence], field)}`;
+  return `,${csvLine([r.svc, r.svcAll, r.svcNamespace, r.pod, r.candidates, r.kind, r.evidence], field)}`;
 }
 
 /** Splits one CSV record written by csvField (used only when a capture's columns must be reordered). */
@@ -92,7 +94,7 @@ export function splitCsv(line: string): string[] {
 
 export async function writeTable(input: WriteTableInput): Promise<TableWriteStats> {
   const { table, outcome, policy, out, vertexFlags } = input;
-  const stats: TableWriteStats = { written: 0, danglingEdges: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map() };
+  const stats: TableWriteStats = { written: 0, danglingEdges: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map(), ambiguous: 0 };
   const isEdges = table === 'edges';
   const keyFields = isEdges ? 3 : 2;
   const finalCount = input.finalColumns.length;
@@ -146,6 +148,7 @@ export async function writeTable(input: WriteTableInput): Promise<TableWriteStat
       stats.perService.set(r.svc, (stats.perService.get(r.svc) ?? 0) + 1);
       stats.perKind.set(r.kind, (stats.perKind.get(r.kind) ?? 0) + 1);
       stats.perNamespace.set(r.svcNamespace, (stats.perNamespace.get(r.svcNamespace) ?? 0) + 1);
+      if (r.svc === '' && r.app) stats.ambiguous++;
     }
     stats.written++;
     if (remap) {

@@ -78,18 +78,21 @@ describe('port evidence from the capture', () => {
   it('a shared port is ambiguous; every process and socket of the namespace carries the candidates', () => {
     const run = new Graph().process('p', proc(10, A, probe(50051))).artifact('s', probeSock(A, 50051)).run(shop);
     expect(run.netns(A)).toMatchObject({ svc: '', kind: 'port', candidates: 'paymentservice|shippingservice' });
-    expect(run.of('p')).toMatchObject({ svc: '', candidates: 'paymentservice|shippingservice', app: false });
-    expect(run.of('s')).toMatchObject({ svc: '', candidates: 'paymentservice|shippingservice' });
+    // Every candidate is a service: application activity (preprocess keeps it), just not decided.
+    expect(run.of('p')).toMatchObject({ svc: '', candidates: 'paymentservice|shippingservice', app: true });
+    expect(run.of('s')).toMatchObject({ svc: '', candidates: 'paymentservice|shippingservice', app: true });
   });
 
-  it('one pod selected by two services: svc names both, not ambiguous', () => {
+  it('one pod selected by two services: svc is the primary one, svcAll names both, not ambiguous', () => {
     const m = model(
       service('frontend', { selector: { app: 'frontend' }, ports: [{ port: 80, targetPort: 8080 }] }),
       service('frontend-external', { type: 'LoadBalancer', selector: { app: 'frontend' }, ports: [{ port: 80, targetPort: 8080 }] }),
     );
     const run = new Graph().process('p', proc(10, A, { exe: '/src/server' })).artifact('s', probeSock(A, 8080)).run(m);
-    expect(run.netns(A)).toMatchObject({ svc: 'frontend|frontend-external', kind: 'port', candidates: '' });
-    expect(run.of('p')).toMatchObject({ svc: 'frontend|frontend-external', app: true });
+    expect(run.netns(A)).toMatchObject({ svc: 'frontend', kind: 'port', candidates: '' });
+    expect(run.of('p')).toMatchObject({ svc: 'frontend', svcAll: 'frontend|frontend-external', app: true });
+    expect(run.of('s')).toMatchObject({ svc: 'frontend', svcAll: 'frontend|frontend-external', app: true });
+    expect(run.of('p').evidence).toContain("svc frontend: named like the selector's app label (frontend); also selected by frontend-external");
   });
 
   it('two ports served by disjoint candidates → conflict', () => {

@@ -51,7 +51,9 @@ describe('port', () => {
 
   it('a shared port is ambiguous: svc empty, candidates listed, never a guess', () => {
     const r = decideNetns(ev({ ports: { 50051: 'probe connects to 0.0.0.0:50051' } }), boutique, undefined);
-    expect(r).toMatchObject({ svc: '', pod: '', candidates: 'paymentservice|shippingservice', kind: 'port', app: false });
+    // app: every candidate is a service, so preprocess keeps the rows (svc stays empty), in the
+    // namespace the candidates share (so --k8s-namespace default keeps them too)
+    expect(r).toMatchObject({ svc: '', svcAll: '', svcNamespace: 'default', pod: '', candidates: 'paymentservice|shippingservice', kind: 'port', app: true });
     expect(r.evidence).toMatch(/2 candidates, nothing in the capture tells them apart/);
   });
 
@@ -75,13 +77,13 @@ describe('port', () => {
     expect(r).toMatchObject({ svc: 'a', kind: 'port' });
   });
 
-  it('one pod selected by two services is not ambiguous: svc names both', () => {
+  it('one pod selected by two services is not ambiguous: svc is the primary, svcAll names both', () => {
     const m = model(
       service('frontend', { selector: { app: 'frontend' }, ports: [{ port: 80, targetPort: 8080 }] }),
       service('frontend-external', { selector: { app: 'frontend' }, ports: [{ port: 80, targetPort: 8080 }] }),
     );
     const r = decideNetns(ev({ ports: { 8080: 'accepts :8080' } }), m, undefined);
-    expect(r).toMatchObject({ svc: 'frontend|frontend-external', candidates: '', kind: 'port', app: true });
+    expect(r).toMatchObject({ svc: 'frontend', svcAll: 'frontend|frontend-external', candidates: '', kind: 'port', app: true });
   });
 
   it('replicas of one deployment: svc decided, pod left empty', () => {
@@ -111,7 +113,7 @@ describe('port', () => {
       service('web', { namespace: 'staging', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }),
     );
     const r = decideNetns(ev({ ports: { 8080: 'accepts :8080' } }), m, undefined);
-    expect(r).toMatchObject({ svc: '', kind: 'port', candidates: 'shop/web|staging/web' });
+    expect(r).toMatchObject({ svc: '', svcNamespace: '', kind: 'port', candidates: 'shop/web|staging/web', app: true });
   });
 });
 
@@ -194,9 +196,10 @@ describe('ns-map', () => {
     expect(r).toMatchObject({ svc: 'emailservice', pod: 'emailservice-5d8f7c6b9-qwert', kind: 'ns-map', app: true });
   });
 
-  it('a pod backing two services names both', () => {
+  it('a pod backing two services: svc is the one named like its app label, svcAll names both', () => {
     const r = decideNetns(ev(), boutique, entry({ pod: 'frontend-6b8d9c7f5-q2w3e', labels: { app: 'frontend' } }));
-    expect(r).toMatchObject({ svc: 'frontend|frontend-external', pod: 'frontend-6b8d9c7f5-q2w3e', kind: 'ns-map' });
+    expect(r).toMatchObject({ svc: 'frontend', svcAll: 'frontend|frontend-external', pod: 'frontend-6b8d9c7f5-q2w3e', kind: 'ns-map' });
+    expect(r.evidence).toMatch(/svc frontend: named like the pod's app label \(frontend\); also selected by frontend-external$/);
   });
 
   it('beats ambiguous port evidence and agrees with it', () => {
@@ -212,7 +215,8 @@ describe('ns-map', () => {
 
   it('ns-map says pod A, port uniquely says B → conflict; svc empty, candidates list both', () => {
     const r = decideNetns(ev({ ports: { 9555: 'probe connects to 0.0.0.0:9555' } }), boutique, entry({ pod: 'paymentservice-1', labels: { app: 'paymentservice' } }));
-    expect(r).toMatchObject({ svc: '', pod: '', kind: 'conflict', candidates: 'adservice|paymentservice', app: false });
+    // still application activity: both candidates are services
+    expect(r).toMatchObject({ svc: '', pod: '', kind: 'conflict', candidates: 'adservice|paymentservice', app: true });
     expect(r.evidence).toMatch(/ns-map says paymentservice .* vs port says adservice/);
   });
 

@@ -25,7 +25,7 @@ export const FILES = {
 } as const;
 export type TableKey = 'processes' | 'artifacts' | 'edges' | 'others';
 export const MAIN_TABLES = ['processes', 'artifacts', 'edges'] as const;
-export const VERTEX_EXTRA = ['svc', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence'];
+export const VERTEX_EXTRA = ['svc', 'svc_all', 'svc_namespace', 'pod', 'svc_candidates', 'attribution', 'evidence'];
 export const EDGE_EXTRA = ['svc_from', 'svc_to'];
 
 // ------------------------------------------------------------------------------------------ records

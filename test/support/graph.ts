@@ -68,6 +68,8 @@ export interface PodOpts {
   initContainers?: ContainerSpec[];
   /** `containerd://<hex>` values for status.containerStatuses, in container order. */
   containerIds?: string[];
+  /** The controller that created it (metadata.ownerReferences, controller: true). */
+  owner?: { kind: string; name: string };
 }
 
 function container(c: ContainerSpec): object {
@@ -85,7 +87,13 @@ export function pod(name: string, o: PodOpts = {}): object {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: o.namespace ?? 'default', ...(o.uid ? { uid: o.uid } : {}), labels: o.labels ?? {} },
+    metadata: {
+      name,
+      namespace: o.namespace ?? 'default',
+      ...(o.uid ? { uid: o.uid } : {}),
+      labels: o.labels ?? {},
+      ...(o.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', ...o.owner, uid: `uid-${o.owner.name}`, controller: true, blockOwnerDeletion: true }] } : {}),
+    },
     spec: {
       nodeName: 'node-1',
       ...(o.hostNetwork ? { hostNetwork: true } : {}),

@@ -12,7 +12,8 @@ export interface KubeconfigCluster {
 
 export interface KubeconfigSpec {
   clusters: KubeconfigCluster[];
-  users: { name: string; token: string }[];
+  /** A bearer token, or an exec credential plugin (command and args). */
+  users: { name: string; token?: string; exec?: { command: string; args?: string[] } }[];
   contexts: { name: string; cluster: string; user: string; namespace?: string }[];
   currentContext?: string;
 }
@@ -27,7 +28,14 @@ export function kubeconfigYaml(spec: KubeconfigSpec): string {
     if (c.certificateAuthority) lines.push(`    certificate-authority: ${quote(c.certificateAuthority)}`);
   }
   lines.push(spec.users.length ? 'users:' : 'users: []');
-  for (const u of spec.users) lines.push(`- name: ${quote(u.name)}`, '  user:', `    token: ${quote(u.token)}`);
+  for (const u of spec.users) {
+    lines.push(`- name: ${quote(u.name)}`, '  user:');
+    if (u.token !== undefined) lines.push(`    token: ${quote(u.token)}`);
+    if (u.exec) {
+      lines.push('    exec:', '      apiVersion: client.authentication.k8s.io/v1', `      command: ${quote(u.exec.command)}`, '      interactiveMode: Never');
+      if (u.exec.args) lines.push(`      args: [${u.exec.args.map(quote).join(', ')}]`);
+    }
+  }
   lines.push(spec.contexts.length ? 'contexts:' : 'contexts: []');
   for (const c of spec.contexts) {
     lines.push(`- name: ${quote(c.name)}`, '  context:', `    cluster: ${quote(c.cluster)}`, `    user: ${quote(c.user)}`);

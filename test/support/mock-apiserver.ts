@@ -26,6 +26,10 @@ export interface Fault {
   delayMs?: number;
   /** Answer 200 with a body that is not JSON. */
   invalidJson?: boolean;
+  /** Answer 200 with this JSON body instead of the list (e.g. `{}`). */
+  body?: unknown;
+  /** Answer the list's first page with a continue token that is always the same, or new every time. */
+  pageForever?: 'same-token' | 'new-token';
   /** Fire only on requests that carry ?continue= (an expiring continue token). */
   onlyWithContinue?: boolean;
   /** Fire this many times, then behave normally. Default: every time. */
@@ -133,9 +137,16 @@ export async function startMockApiServer(options: MockApiServerOptions): Promise
     if (fault) fault.fired++;
     const answer = (): void => {
       if (fault?.invalidJson) return send(200, '{"kind":"PodList","items":[ this is not json', { 'content-type': 'application/json' });
+      if (fault?.body !== undefined) return send(200, fault.body);
       if (fault?.status) {
         const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
         return send(fault.status, status(fault.status, fault.message ?? defaultMessage(fault.status, url.pathname)), headers);
+      }
+      if (fault?.pageForever) {
+        const token = fault.pageForever === 'same-token' ? 'the-same-token' : `token-${fault.fired}`;
+        const firstPage = new URL(url);
+        firstPage.searchParams.delete('continue');
+        return route(firstPage, (code, body) => send(code, code === 200 ? { ...(body as object), metadata: { resourceVersion: '4242', continue: token } } : body));
       }
       route(url, send);
     };
