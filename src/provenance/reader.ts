@@ -10,8 +10,12 @@ import { InputError } from '../errors.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
 import { FLAT_EDGE, type FlatEdge, type FlatRecordBytes, NOT_FLAT, freeOfControlCharacters, newFlatEdge, newFlatRecordBytes, scanFlatEdge, scanFlatRecordBytes } from './flat-edge.js';
 import { type ProvRecord, asProvRecord, explainInvalidRecord } from './records.js';
+import { type TetragonLayout, detectTetragon } from './tetragon/detect.js';
+import type { TetragonStats } from './tetragon/model.js';
+import { readTetragon } from './tetragon/read.js';
 
-export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
+export type SpadeLayout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
+export type Layout = SpadeLayout | TetragonLayout;
 
 export interface RecordSink {
   /** Called once per valid record, in file order. */
@@ -44,6 +48,8 @@ export interface ReadResult {
   invalid: number;
   lines: number;
   truncated: Truncation | null;
+  /** Tetragon inputs: events by type, duplicates, what was not modelled (tetragon/model.ts). */
+  tetragon?: TetragonStats;
 }
 
 /** Bytes decoded to one string at a time (V8 puts strings over ~128 KiB in the old generation). */
@@ -152,9 +158,16 @@ async function readFrom(chunks: AsyncIterator<Buffer>, input: OpenedInput, sink:
     throw new InputError(`${input.name}: empty input, expected SPADE JSON (an array of records, one a line) or NDJSON`);
   }
 
-  const layout = detectLayout(text, input.name);
+  // Tetragon's export (JSON lines, CRI log lines or pretty-printed) has its own reader, from the raw bytes.
+  const tetragon = await detectTetragon(text, nextText);
+  text = tetragon.text;
+  const layout = tetragon.layout === undefined ? detectLayout(text, input.name) : undefined;
   let result: ReadResult;
-  if ((layout === 'spade-array' || layout === 'ndjson') && sink.flatEdgeBytes) {
+  if (layout === undefined) {
+    const head = Buffer.concat(detectionBytes!);
+    detectionBytes = undefined;
+    result = await readTetragon(tetragon.layout!, input, sink, options, head, nextBytes);
+  } else if ((layout === 'spade-array' || layout === 'ndjson') && sink.flatEdgeBytes) {
     // Byte mode: lines are split in the raw bytes and edges located there; only other lines are decoded.
     const reader = new LineModeReader(input.name, layout, sink, options);
     let head = Buffer.concat(detectionBytes!);
@@ -193,7 +206,7 @@ function hasLayoutLines(text: string): boolean {
  * Looks at the first non-blank line; when that is a lone `[` (SPADE's header, but also how
  * JSON.stringify/jq/json.dumps start a pretty array), at the next one too.
  */
-export function detectLayout(text: string, name: string): Layout {
+export function detectLayout(text: string, name: string): SpadeLayout {
   const start = text.search(/\S/);
   const nl = text.indexOf('\n', start);
   const firstLine = text.slice(start, nl === -1 ? undefined : nl).trim();
