@@ -30,13 +30,13 @@ function set(ann: Annotations, key: string, value: IntValue | string | undefined
   if (value !== undefined && value !== '') ann[key] = String(value);
 }
 
-/** `kind-control-plane:11428615636901:51583` (base64 in exec_id) → `kind-control-plane`; undefined when it does not decode so. */
+/** `kind-control-plane:11428615636901:51583` (base64 in exec_id) → `kind-control-plane` (empty without node_name); undefined when it does not decode so. */
 export function nodeOfExecId(execId: string | undefined): string | undefined {
   if (!execId) return undefined;
   const text = Buffer.from(execId, 'base64').toString('utf8');
   const last = text.lastIndexOf(':');
   const before = last > 0 ? text.lastIndexOf(':', last - 1) : -1;
-  if (before <= 0 || !/^\d+:\d+$/.test(text.slice(before + 1))) return undefined;
+  if (before < 0 || !/^\d+:\d+$/.test(text.slice(before + 1))) return undefined;
   return text.slice(0, before);
 }
 

@@ -34,19 +34,20 @@ function decide(text: string): Decision {
   return { layout: pretty ? 'tetragon-pretty' : 'tetragon' };
 }
 
-/** The first stdout line's content must start a Tetragon event. */
+/** The first stdout record's content (its P chunks joined, stderr lines skipped) must start a Tetragon event. */
 function decideCri(text: string, start: number): Decision {
-  let at = start;
-  for (;;) {
+  let content = '';
+  for (let at = start; ; ) {
     const nl = text.indexOf('\n', at);
     const line = text.slice(at, nl === -1 ? undefined : nl);
-    const fields = /^\S+ (stdout|stderr) \S+ ?/.exec(line);
-    if (!fields) return { layout: undefined };
+    const fields = /^\S+ (stdout|stderr) ([PF])\S* ?/.exec(line);
+    if (!fields) return nl === -1 ? undefined : { layout: undefined };
     if (fields[1] === 'stdout') {
-      const m = FIRST_KEY.exec(line.slice(fields[0].length));
+      content += line.slice(fields[0].length);
+      const m = FIRST_KEY.exec(content);
       if (m) return { layout: m[1] === '' && isTetragonTopKey(m[2]!) ? 'tetragon-cri' : undefined };
-      // Too little of the content to tell yet, unless the line is complete.
-      return nl === -1 ? undefined : { layout: undefined };
+      if (NO_KEY.test(content)) return { layout: undefined };
+      if (fields[2] === 'F' && nl !== -1) return { layout: undefined };
     }
     if (nl === -1) return undefined;
     at = nl + 1;
