@@ -177,19 +177,19 @@ describe('the generated capture', () => {
 });
 
 describe('through the CLI', () => {
-  it('add-services writes byte-identical CSVs for the export file, its gzip and the CRI log', async () => {
+  it('add-services writes byte-identical CSVs for the export file, its gzip on stdin and the CRI log', async () => {
     assertBuilt();
     const forms: [string, string | Buffer][] = [
       ['gen.json', exportText(gen.lines)],
-      ['gen.json.gz', gzipSync(exportText(gen.lines))],
+      ['-', gzipSync(exportText(gen.lines))],
       ['0.log', criBytes(gen.lines, { limit: 2000, stderrEvery: 40 })],
     ];
     const outputs: Record<string, string>[] = [];
     for (const [name, data] of forms) {
-      const dir = path.join(work, `cli-${name}`);
-      const file = path.join(work, name);
-      await writeFile(file, data);
-      const run = await runCli(['add-services', file, CORAL_SERVICES, '-o', dir, '--json'], { cwd: work });
+      const dir = path.join(work, `cli-${name === '-' ? 'stdin' : name}`);
+      const file = name === '-' ? '-' : path.join(work, name);
+      if (name !== '-') await writeFile(file, data);
+      const run = await runCli(['add-services', file, CORAL_SERVICES, '-o', dir, '--json'], { cwd: work, stdin: name === '-' ? data : undefined });
       expect(run.code, run.stderr).toBe(0);
       const summary = JSON.parse(run.stdout) as { inputs: { layout: string; records: number }[] };
       expect(summary.inputs[0]!.layout).toBe(name === '0.log' ? 'tetragon-cri' : 'tetragon');

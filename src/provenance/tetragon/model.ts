@@ -6,6 +6,7 @@
 // records them: the exit is a WasTriggeredBy self-edge (operation `exit`, with `exit status`/`signal`).
 // A WasTriggeredBy edge to the parent is written as soon as both vertices exist; children whose parent
 // never appears get none (counted).
+import { IdIndex } from '../id-index.js';
 import type { Annotations, ProvRecord } from '../records.js';
 import { type ArtifactVertex, fileArtifact, nodeOfExecId, processAnnotations, sockArtifact, sockaddrArtifact, vertexId } from './annotations.js';
 import type { ModelledType, TetragonArg, TetragonBody, TetragonProcess } from './events.js';
@@ -71,7 +72,8 @@ export class TetragonModel {
   private readonly processes = new Map<string, ProcessState>();
   /** Parent exec_id → children seen before it. */
   private readonly waiting = new Map<string, string[]>();
-  private readonly artifacts = new Set<string>();
+  /** Artifacts written (md5 ids, kept compactly: a long capture has a socket per connection). */
+  private readonly artifacts = new IdIndex();
 
   constructor(private readonly emit: (rec: ProvRecord) => void) {}
 
@@ -232,10 +234,8 @@ export class TetragonModel {
   }
 
   private artifactEdge(subject: string, artifact: ArtifactVertex, cls: FunctionClass, ctx: EventContext, size: string | undefined, fn: string | undefined, policy: string | undefined): void {
-    if (!this.artifacts.has(artifact.id)) {
-      this.artifacts.add(artifact.id);
-      this.emit({ type: 'Artifact', id: artifact.id, annotations: artifact.annotations });
-    }
+    const known = this.artifacts.size;
+    if (this.artifacts.indexOf(artifact.id) === known) this.emit({ type: 'Artifact', id: artifact.id, annotations: artifact.annotations });
     const annotations: Annotations = { operation: cls.operation };
     if (ctx.time !== undefined) annotations.time = ctx.time;
     if (size !== undefined) annotations.size = size;
