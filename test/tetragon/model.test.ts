@@ -136,18 +136,20 @@ describe('processes', () => {
     expect(r.result.tetragon!.events).toEqual({ process_kprobe: 1, process_exec: 1 });
   });
 
-  it('a child seen before its parent gets its edge when the parent appears; "parent":{} gives no vertex; a parent never seen is counted', async () => {
+  it('a child seen before its parent gets its edge when the parent appears; a parent without exec_id gives no vertex; a parent never seen is counted', async () => {
     const orphan = line('process_kprobe', { process: proc({ pid: 40, parent: 41 }), parent: {}, function_name: 'tcp_close', args: [{ sock_arg: { saddr: '10.0.0.1', daddr: '10.0.0.3', sport: 1, dport: 2 } }] });
     const withEmptyParent = line('process_kprobe', { process: proc({ pid: 50, parent: 51 }), parent: {}, function_name: 'tcp_close', args: [] });
     const later = line('process_exit', { process: proc({ pid: 41, parent: 10 }), parent: parentOf(10) });
-    const r = await read([orphan, withEmptyParent, later]);
+    const parentWithoutId = line('process_exit', { process: proc({ pid: 53, parent: 52 }), parent: { pid: 52, flags: 'unknown' } });
+    const r = await read([orphan, withEmptyParent, later, parentWithoutId]);
+    expect(vertices(r).filter((v) => v.type === 'Process').map((v) => v.annotations.pid)).toEqual(['40', '50', '10', '41', '53']);
     const triggered = edges(r).filter((x) => x.type === 'WasTriggeredBy' && x.from !== x.to);
     expect(triggered.map((x) => [x.from, x.to])).toEqual([
       [execId(41), execId(10)],
       [execId(40), execId(41)],
     ]);
     expect(processOf(r, 40).annotations.ppid).toBeUndefined();
-    expect(r.result.tetragon!.parentsNeverSeen).toBe(1); // pid 50's parent 51
+    expect(r.result.tetragon!.parentsNeverSeen).toBe(2); // pid 50's parent 51, pid 53's 52
     expect(r.result.tetragon!.withoutArtifact).toEqual({ tcp_close: 1 });
   });
 

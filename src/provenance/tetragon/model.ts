@@ -121,16 +121,19 @@ export class TetragonModel {
   /** Oldest first, so a parent's vertex precedes its child's: ancestors, parent, then the process (its id returned). */
   private lineage(body: TetragonBody, nodeName: string | undefined, ctx: EventContext): string | undefined {
     const ancestors = body.ancestors;
-    if (ancestors) for (let i = ancestors.length - 1; i >= 0; i--) this.see(ancestors[i], nodeName, ctx);
-    this.see(body.parent, nodeName, ctx);
-    return this.see(body.process, nodeName, ctx);
+    if (ancestors) for (let i = ancestors.length - 1; i >= 0; i--) this.see(ancestors[i], nodeName, ctx, false);
+    this.see(body.parent, nodeName, ctx, false);
+    return this.see(body.process, nodeName, ctx, true);
   }
 
-  /** The process's vertex id, writing the vertex (and edges to and from its relatives) on first sight. */
-  private see(p: TetragonProcess | undefined, nodeName: string | undefined, ctx: EventContext): string | undefined {
+  /**
+   * The process's vertex id, writing the vertex (and edges to and from its relatives) on first sight.
+   * An event's own process not in the agent's cache has no exec_id ({pid, start_time, flags: "unknown"}):
+   * `synthesize` gives it an id; a relative without one (`"parent":{}`) is nothing to link.
+   */
+  private see(p: TetragonProcess | undefined, nodeName: string | undefined, ctx: EventContext, synthesize: boolean): string | undefined {
     if (p === undefined) return undefined;
-    // A process not in the agent's cache has no exec_id: {pid, start_time, flags: "unknown"}. `"parent":{}` has nothing.
-    const id = p.exec_id || (p.pid === undefined ? undefined : vertexId('process', ctx.node, String(p.pid), p.start_time ?? ''));
+    const id = p.exec_id || (!synthesize || p.pid === undefined ? undefined : vertexId('process', ctx.node, String(p.pid), p.start_time ?? ''));
     if (id === undefined || this.processes.has(id)) return id;
     const start = p.start_time === undefined ? undefined : epochSeconds(p.start_time);
     const state: ProcessState = { pid: p.pid === undefined ? undefined : String(p.pid), flags: p.flags, start, netns: p.ns?.net?.inum === undefined ? undefined : String(p.ns.net.inum) };
