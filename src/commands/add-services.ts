@@ -36,7 +36,7 @@ export function registerAddServices(program: Command): void {
     .command('add-services')
     .summary('attribute a capture to Kubernetes services and write CORAL-compatible CSV')
     .description(
-      'Read a SPADE/CLARION JSON capture as a stream and write, in --out-dir:\n' +
+      'Read a SPADE/CLARION JSON capture (or Tetragon JSON events) as a stream and write, in --out-dir:\n' +
         '  provenance_data_processes_with_services.csv   every Process vertex\n' +
         '  provenance_data_artifacts_with_services.csv   every Artifact vertex\n' +
         '  provenance_data_edges_filtered_by_services.csv edges, with svc_from/svc_to\n' +
@@ -52,7 +52,7 @@ export function registerAddServices(program: Command): void {
         '--match legacy reproduces the research script (provenance_data_preprocess.py) substring\n' +
         'matching, keeping only the rows it matched.',
     )
-    .argument('<provenance>', 'SPADE JSON capture: array layout, NDJSON or pretty JSON, optionally gzip; - for stdin')
+    .argument('<provenance>', 'SPADE JSON capture (array layout, NDJSON or pretty JSON) or Tetragon events (export file, export-stdout CRI log), optionally gzip; - for stdin')
     .argument('[services]', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices); - for stdin')
     .option('-o, --out-dir <dir>', 'directory for the CSV files', '.')
     .option('--match <mode>', 'auto (pods and namespaces) or legacy (research script substrings)', 'auto')

@@ -15,8 +15,19 @@ export interface OpenedInput {
   gzip: boolean;
   /** Raw (on-disk) bytes consumed so far. */
   rawBytesRead(): number;
-  /** SHA-256 of the raw bytes, once the stream has been read to the end. */
+  /** SHA-256 of the raw bytes, once the stream has been read to the end (several files: see openInputs). */
   sha256(): string;
+  /** Several files read as one (openInputs): each file read so far, with its own size, gzip and digest. */
+  parts?: () => InputPart[];
+  /** `file:line` of a line of the stream; with several files, the file it is in and its line there. */
+  where?: (line: number) => string;
+}
+
+export interface InputPart {
+  name: string;
+  sizeBytes: number;
+  gzip: boolean;
+  sha256: string;
 }
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -73,6 +84,85 @@ export async function openInput(path: string): Promise<OpenedInput> {
   const stream = gzip ? gunzip(rawChunks()) : rawChunks();
   let digest: string | undefined;
   return { name, stream, sizeBytes, gzip, rawBytesRead: () => rawBytes, sha256: () => (digest ??= hash.digest('hex')) };
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Several files as one stream, in the order given (a rotation set, oldest first: see
+ * tetragon/rotation.ts), each gunzipped on its own. A file that does not end with a newline gets one,
+ * so no line spans two files and `where` maps a line of the stream back to its file. `sha256()` is
+ * the digest of the `sha256sum`-style listing of the files (`<sha256>  <name>\n` each); `parts()`
+ * has each file's own. Only the last file may be a cut-off gzip stream.
+ */
+export async function openInputs(name: string, paths: readonly string[]): Promise<OpenedInput> {
+  if (paths.length === 1) return openInput(paths[0]!);
+  let sizeBytes = 0;
+  for (const path of paths) {
+    if (path === '-') throw new InputError(`${name}: stdin cannot be one of several files read as one`);
+    sizeBytes += await fileSize(path);
+  }
+  const parts: InputPart[] = [];
+  const starts: { line: number; name: string }[] = [];
+  let newlines = 0;
+  let current: OpenedInput | undefined;
+
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let i = 0; i < paths.length; i++) {
+      const one = await openInput(paths[i]!);
+      current = one;
+      starts.push({ line: newlines + 1, name: one.name });
+      let last = NEWLINE;
+      try {
+        for await (const chunk of one.stream) {
+          for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) newlines++;
+          if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+          yield chunk;
+        }
+      } catch (err) {
+        if (err instanceof TruncatedGzipError && i < paths.length - 1) throw new InputError(`${one.name}: ${err.message}; only the last file of a rotation set can be cut off`);
+        throw err;
+      } finally {
+        parts.push({ name: one.name, sizeBytes: one.rawBytesRead(), gzip: one.gzip, sha256: one.sha256() });
+        current = undefined;
+      }
+      if (last !== NEWLINE && i < paths.length - 1) {
+        newlines++;
+        yield Buffer.from('\n');
+      }
+    }
+  }
+
+  const rawDone = () => parts.reduce((n, p) => n + p.sizeBytes, 0);
+  let digest: string | undefined;
+  return {
+    name,
+    stream: chunks(),
+    sizeBytes,
+    get gzip() {
+      return parts.some((p) => p.gzip) || (current?.gzip ?? false);
+    },
+    rawBytesRead: () => rawDone() + (current?.rawBytesRead() ?? 0),
+    sha256: () => (digest ??= createHash('sha256').update(parts.map((p) => `${p.sha256}  ${p.name}\n`).join('')).digest('hex')),
+    parts: () => [...parts],
+    where: (line) => {
+      let i = starts.length - 1;
+      while (i > 0 && starts[i]!.line > line) i--;
+      const start = starts[i];
+      return start === undefined ? `${name}:${line}` : `${start.name}:${line - start.line + 1}`;
+    },
+  };
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new InputError(`${path}: is a directory, expected a capture file`);
+    return st.size;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`${path}: cannot read: ${describeFsError(err)}`);
+  }
 }
 
 const CHUNK = 1 << 20;

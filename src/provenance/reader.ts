@@ -13,8 +13,12 @@ import { InputError } from '../errors.js';
 import { FLAT_EDGE, type FlatRecordBytes, MAX_SCAN_OFFSET, NOT_FLAT, newFlatRecordBytes, scanFlatRecordBytes } from './flat-edge.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
 import { type ProvRecord, type RejectCode, classifyRecord } from './records.js';
+import { type TetragonLayout, detectTetragon } from './tetragon/detect.js';
+import type { TetragonStats } from './tetragon/model.js';
+import { readTetragon } from './tetragon/read.js';
 
-export type Layout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
+export type SpadeLayout = 'spade-array' | 'ndjson' | 'pretty-array' | 'json-stream';
+export type Layout = SpadeLayout | TetragonLayout;
 
 export interface RecordSink {
   /** Called once per valid record, in file order. */
@@ -44,6 +48,8 @@ export interface ReadResult {
   truncated: Truncation | null;
   /** Line-layout records whose bytes were not valid UTF-8 (decoded with U+FFFD in their place). */
   invalidUtf8: { lines: number; firstLine: number } | null;
+  /** Tetragon inputs: events by type, duplicates, what was not modelled (tetragon/model.ts). */
+  tetragon?: TetragonStats;
 }
 
 /** Bytes decoded to one string at a time (V8 puts strings over ~128 KiB in the old generation). */
@@ -66,7 +72,7 @@ const CLOSE_BRACKET = 0x5d;
 export async function readProvenance(input: OpenedInput, sink: RecordSink, options: ReadOptions = {}): Promise<ReadResult> {
   const chunks = input.stream[Symbol.asyncIterator]();
   try {
-    return await readFrom(new ChunkSource(chunks, input.name), input.name, sink, options);
+    return await readFrom(new ChunkSource(chunks, input.name), input, sink, options);
   } finally {
     // Also after an error: the input's generators close the file.
     await chunks.return?.(undefined);
@@ -150,15 +156,20 @@ class ChunkSource {
   }
 }
 
-async function readFrom(source: ChunkSource, name: string, sink: RecordSink, options: ReadOptions): Promise<ReadResult> {
+async function readFrom(source: ChunkSource, input: OpenedInput, sink: RecordSink, options: ReadOptions): Promise<ReadResult> {
+  const name = input.name;
   const { text, atEnd } = await detectionText(source);
   if (text.trim() === '') {
     if (source.gzipCut) throw new InputError(`${name}: ${source.gzipCut} before any record`);
     throw new InputError(`${name}: empty input, expected SPADE JSON (an array of records, one a line) or NDJSON`);
   }
-  const layout = detectLayout(text, atEnd, name);
+  // Tetragon's export (JSON lines, CRI log lines or pretty-printed) has its own reader, from the raw bytes.
+  const tetragon = await detectTetragon(text, () => source.nextText());
   let result: ReadResult;
-  if (layout === 'spade-array' || layout === 'ndjson') {
+  const layout = tetragon.layout === undefined ? detectLayout(tetragon.text, atEnd, name) : undefined;
+  if (layout === undefined) {
+    result = await readTetragon(tetragon.layout!, input, sink, options, source.takeDecodedBytes(), () => source.nextBytes());
+  } else if (layout === 'spade-array' || layout === 'ndjson') {
     const reader = new LineModeReader(name, layout, sink, options);
     let head = source.takeDecodedBytes();
     if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) head = head.subarray(3); // UTF-8 byte order mark
@@ -168,7 +179,7 @@ async function readFrom(source: ChunkSource, name: string, sink: RecordSink, opt
   } else {
     source.takeDecodedBytes();
     const reader = new PrettyReader(name, layout, sink, options);
-    for (let rest: string | undefined = stripBom(text); rest !== undefined; rest = await source.nextText()) await reader.push(rest);
+    for (let rest: string | undefined = stripBom(tetragon.text); rest !== undefined; rest = await source.nextText()) await reader.push(rest);
     result = await reader.end();
   }
   if (source.gzipCut) {
@@ -211,7 +222,7 @@ function hasLayoutLines(text: string): boolean {
  * the whole input. A JSON document is never taken for a line layout it is not: a first line that
  * does not end within DETECT_LIMIT, or that holds a whole array, goes to stream-json.
  */
-export function detectLayout(text: string, atEnd: boolean, name: string): Layout {
+export function detectLayout(text: string, atEnd: boolean, name: string): SpadeLayout {
   const start = text.search(/\S/);
   const nl = text.indexOf('\n', start);
   const firstLine = text.slice(start, nl === -1 ? undefined : nl).trim();
@@ -234,7 +245,7 @@ export function detectLayout(text: string, atEnd: boolean, name: string): Layout
 }
 
 /** After a lone `[`: SPADE's layout puts a record (or `]`) on each line; a lone `{` opens a pretty record. */
-function afterLoneBracket(next: string | undefined): Layout {
+function afterLoneBracket(next: string | undefined): SpadeLayout {
   if (next === undefined) return 'spade-array';
   const rest = stripRecordLine(next);
   if (rest === '' || rest === ']' || parsesAsObject(rest)) return 'spade-array';
