@@ -109,7 +109,7 @@ describe('processes', () => {
         'exec flags': 'execve clone',
       },
     });
-    expect(r.records[2]).toEqual({ type: 'WasTriggeredBy', from: execId(20), to: execId(10), annotations: { operation: 'clone', time: '1701959400.5' } });
+    expect(r.records[2]).toEqual({ kind: 'edge', type: 'WasTriggeredBy', from: execId(20), to: execId(10), annotations: { operation: 'clone', time: '1701959400.5' } });
     expect(r.result.tetragon!.withPod).toBe(1);
   });
 
