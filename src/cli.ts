@@ -1,9 +1,11 @@
 // Command-line entry: builds the commander program and maps failures to exit codes.
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './errors.js';
+import { interruptHandler } from './interrupts.js';
 import { removeTemporaryPathsSync } from './output/files.js';
 import { registerAddServices } from './commands/add-services.js';
 import { registerFetch } from './commands/fetch.js';
+import { registerMapNamespaces } from './commands/map-namespaces.js';
 import { registerPreprocess } from './commands/preprocess.js';
 
 export function buildProgram(): Command {
@@ -21,6 +23,7 @@ export function buildProgram(): Command {
   registerAddServices(program);
   registerPreprocess(program);
   registerFetch(program);
+  registerMapNamespaces(program);
   program.addHelpText(
     'after',
     `
@@ -29,7 +32,8 @@ Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid or unreadable input, 4 Ku
 Examples:
   $ clarion-enrich add-services prov.json svc.json --out-dir out/
   $ clarion-enrich preprocess 'captures/*.json.gz' --services svc.json -o dataset/ --json
-  $ clarion-enrich fetch -n shop -o cluster.json`,
+  $ clarion-enrich fetch -n shop -o cluster.json
+  $ sudo clarion-enrich map-namespaces --pods pods.json -o ns-map.json`,
   );
   return program;
 }
@@ -42,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   // Interrupted: leave no temporary files behind, exit as a shell expects (128 + signal number).
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
+      const takenOver = interruptHandler();
+      if (takenOver) return takenOver(signal);
       removeTemporaryPathsSync();
       process.stderr.write(`\nclarion-enrich: interrupted (${signal}); temporary files removed\n`);
       process.exit(code);

@@ -57,6 +57,8 @@ export interface ClusterFetchOptions {
   requestTimeoutMs?: number | undefined;
   /** Items per page (`limit`). Default 500, like kubectl --chunk-size. */
   pageLimit?: number | undefined;
+  /** Sent with every list, e.g. `spec.nodeName=node-1` (map-namespaces lists only its node's pods). */
+  fieldSelector?: string | undefined;
   /** Receives --verbose lines, already redacted. */
   verbose?: ((line: string) => void) | undefined;
   /** Retry tuning for 429/5xx; defaults suit real clusters. */
@@ -102,7 +104,7 @@ interface Apis {
   discovery: DiscoveryV1Api;
 }
 
-type PageParams = { limit: number; _continue?: string };
+type PageParams = { limit: number; _continue?: string; fieldSelector?: string };
 type CallOptions = { middleware: ObservableMiddleware[]; middlewareMergeStrategy: 'append' };
 /** Resolves to client-node's model object, which is ignored: the middleware keeps the wire JSON. */
 type ListCall = (apis: Apis, namespace: string | null, params: PageParams, options: CallOptions) => Promise<unknown>;
@@ -149,6 +151,7 @@ interface ListContext {
   config: ResolvedKubeConfig;
   timeoutMs: number;
   pageLimit: number;
+  fieldSelector: string | undefined;
   retry: RetryPolicy;
   log: (line: string) => void;
 }
@@ -182,6 +185,7 @@ export async function fetchClusterObjects(opts: ClusterFetchOptions): Promise<Cl
     config,
     timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     pageLimit: opts.pageLimit ?? DEFAULT_PAGE_LIMIT,
+    fieldSelector: opts.fieldSelector,
     retry: { ...defaultRetryPolicy(environment?.env ?? process.env), ...opts.retry },
     log,
   };
@@ -374,7 +378,11 @@ async function requestPage(spec: ResourceSpec, ctx: ListContext, continueToken: 
     contentType: undefined,
     rawBody: undefined,
   };
-  const params: PageParams = { limit: ctx.pageLimit, ...(continueToken ? { _continue: continueToken } : {}) };
+  const params: PageParams = {
+    limit: ctx.pageLimit,
+    ...(continueToken ? { _continue: continueToken } : {}),
+    ...(ctx.fieldSelector ? { fieldSelector: ctx.fieldSelector } : {}),
+  };
   const options = {
     middleware: [exchangeMiddleware(ctx.k8s, exchange, ctx.timeoutMs, ctx.config.redactor)],
     middlewareMergeStrategy: 'append' as const,
