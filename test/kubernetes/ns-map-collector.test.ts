@@ -137,7 +137,7 @@ describe('one scan, grouped by network namespace and joined with the Pods', () =
   });
 
   it('the same node state gives the same bytes, whatever order the directory lists pids in', async () => {
-    const shuffled: ProcFs = { ...nodeProcFs, readdir: async (d) => (await nodeProcFs.readdir(d)).reverse() };
+    const shuffled: ProcFs = { ...nodeProcFs, readdir: (d) => nodeProcFs.readdir(d).reverse() };
     const a = formatNsMap(oneScan(await scanTree('det-a', nodeTree(), T0), nodePods()));
     const b = formatNsMap(oneScan(await scanTree('det-b', nodeTree(), T0, shuffled), nodePods().reverse()));
     expect(b).toBe(a);

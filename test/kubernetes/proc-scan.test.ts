@@ -1,5 +1,6 @@
 // scanProc on fake /proc trees built here (every runtime × driver × cgroup version, host processes,
 // processes that vanish or cannot be read) and on the real /proc of the machine running the tests.
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,9 +38,9 @@ function failing(codes: Record<string, string>): ProcFs {
     if (code) throw Object.assign(new Error(`${code}: ${p}`), { code });
   };
   return {
-    readdir: async (d) => (fail(d), nodeProcFs.readdir(d)),
-    readlink: async (l) => (fail(l), nodeProcFs.readlink(l)),
-    readFile: async (f) => (fail(f), nodeProcFs.readFile(f)),
+    readdir: (d) => (fail(d), nodeProcFs.readdir(d)),
+    readlink: (l) => (fail(l), nodeProcFs.readlink(l)),
+    readFile: (f) => (fail(f), nodeProcFs.readFile(f)),
   };
 }
 
@@ -118,9 +119,9 @@ describe('processes that vanish or cannot be read: skipped and counted, never an
     // Lists the tree as it was, then the process exits: its directory is gone when the scanner reads it.
     const fs: ProcFs = {
       ...failing({ '/12/ns/net': 'ESRCH' }),
-      readdir: async (d) => {
-        const names = await nodeProcFs.readdir(d);
-        if (d === root) await rm(path.join(root, '11'), { recursive: true });
+      readdir: (d) => {
+        const names = nodeProcFs.readdir(d);
+        if (d === root) rmSync(path.join(root, '11'), { recursive: true });
         return names;
       },
     };
