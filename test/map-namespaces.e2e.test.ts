@@ -98,7 +98,7 @@ describe('end to end on the corpus: /proc + Pods → map-namespaces → add-serv
     const podsFile = path.join(work, 'coral-pods.json');
     await writeFile(podsFile, JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: pods }));
     const mapFile = path.join(work, 'coral-ns-map.json');
-    const collect = await runCli(['map-namespaces', '--proc-root', procRoot, '--pods', podsFile, '--node', NODE, '-o', mapFile, '--json'], {});
+    const collect = await runCli(['map-namespaces', '--proc-root', procRoot, '--pods', podsFile, '--node', NODE, '-o', mapFile, '--json'], {}, 60_000);
     expect(collect.code, collect.stderr).toBe(0);
     const summary = JSON.parse(collect.stdout) as { entries: number; podsJoined: number; skipped: { vanished: number; unreadable: number }; host: { netns: string } };
     expect(summary).toMatchObject({ entries: 10, podsJoined: 9, skipped: { vanished: 0, unreadable: 0 } });
@@ -146,7 +146,7 @@ describe('--from-cluster lists only this node\'s pods', () => {
       const member = (uid: string, net: string, pid: number): FakeProcess => ({ pid, comm: 'app', ns: { net }, cgroup: v2(containerCgroup('containerd-systemd', uid, cid(uid))) });
       await writeProcTree(procRoot, [...hostProcesses(), member(onNode, '4026532101', 100), member(elsewhere, '4026532102', 200)]);
       const out = path.join(work, 'cluster-map.json');
-      const run = await runCli(['map-namespaces', '--proc-root', procRoot, '--from-cluster', '--kubeconfig', kubeconfig, '-o', out], { NODE_NAME: 'node-1' });
+      const run = await runCli(['map-namespaces', '--proc-root', procRoot, '--from-cluster', '--kubeconfig', kubeconfig, '-o', out], { NODE_NAME: 'node-1' }, 60_000);
       expect(run.code, run.stderr).toBe(0);
       const lists = server.listRequests();
       // Listed once at start, once more after the scan showed a UID no pod explained.
@@ -181,7 +181,7 @@ describe('--watch stops on SIGTERM with the final map written, exit 0', () => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     // Wait for the second scan's write (the first write proves the file is there; the scans count says more).
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     let scans = 0;
     while (Date.now() < deadline && scans < 2) {
       await new Promise((r) => setTimeout(r, 100));

@@ -308,8 +308,9 @@ export class AutoAttributor implements Attributor {
   private unmatchedNsMapNotes(): string[] {
     const notes: string[] = [];
     for (const e of this.nsMap.entries) {
-      if (e.host || candidateForNsMapEntry(this.model, e)) continue;
-      notes.push(`ns-map entry for netns ${e.netns} matches no known pod (${[e.podUid && `uid ${e.podUid}`, e.containerId && `container ${e.containerId}`].filter(Boolean).join(', ') || 'no pod, uid, container or labels'}): give Pods (--pods) or labels in the entry`);
+      // An entry naming no pod (the collector lists every netns, pods or not) has nothing to match.
+      if (e.host || (!e.podUid && !e.pod && !e.containerId) || candidateForNsMapEntry(this.model, e)) continue;
+      notes.push(`ns-map entry for netns ${e.netns} matches no known pod (${[e.podUid && `uid ${e.podUid}`, e.containerId && `container ${e.containerId}`, e.pod && `pod ${e.pod}`].filter(Boolean).join(', ')}): give Pods (--pods) or labels in the entry`);
     }
     return notes;
   }

@@ -2,8 +2,8 @@
 // The format and its loader live in ../kubernetes/ns-map.ts (the collector writes it there).
 import type { NsMapEntry } from '../kubernetes/ns-map.js';
 
-// Existing attribution modules and tests import the entry type and schema from here.
-export { type NsMapEntry, NsMapSchema, loadNsMap } from '../kubernetes/ns-map.js';
+// The entry type and schema, for modules and tests that imported them from here before the move.
+export { type NsMapEntry, NsMapSchema } from '../kubernetes/ns-map.js';
 
 /** The entry for one namespace at one time, or why there is none. */
 export type NsMapChoice = { entry: NsMapEntry } | { entry: undefined; why: string } | undefined;
