@@ -149,7 +149,11 @@ async function runMapNamespaces(s: MapNamespacesSettings): Promise<void> {
   };
   const scanOnce = async (): Promise<void> => {
     const scan = await scanProc(s.procRoot);
-    if (stats.scans === 0) warnAboutHost(scan, warn);
+    if (stats.scans === 0) {
+      warnAboutHost(scan, warn);
+      // A long-running collector's log says at once whether it can see the node.
+      if (s.watch) process.stderr.write(`clarion-enrich: first scan of ${s.procRoot}: ${scan.processes.length} of ${scan.listed} processes read, ${scan.unreadable} unreadable, ${scan.vanished} vanished\n`);
+    }
     acc.add(scan);
     stats.scans++;
     stats.last = scan;

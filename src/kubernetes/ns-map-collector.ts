@@ -100,10 +100,23 @@ export function observe(scan: ProcScan): NetnsObservation[] {
   return [...groups.values()];
 }
 
+/**
+ * Adds to a sample of which only the NS_MAP_SAMPLES smallest values are ever written: past four
+ * times that, it keeps the smallest, so the host's namespace does not grow over a long --watch.
+ * Nothing dropped could have been written (NS_MAP_SAMPLES smaller values are kept).
+ */
+function addSample(sample: Set<string>, value: string): void {
+  sample.add(value);
+  if (sample.size <= 4 * NS_MAP_SAMPLES) return;
+  const keep = [...sample].sort().slice(0, NS_MAP_SAMPLES);
+  sample.clear();
+  for (const v of keep) sample.add(v);
+}
+
 function addProcess(g: NetnsObservation, p: ProcessInfo): void {
   g.processes++;
-  if (p.comm) g.comm.add(p.comm);
-  if (p.exe) g.exe.add(p.exe);
+  if (p.comm) addSample(g.comm, p.comm);
+  if (p.exe) addSample(g.exe, p.exe);
   if (p.startedAt !== undefined && (g.oldestStart === undefined || p.startedAt < g.oldestStart)) g.oldestStart = p.startedAt;
   const { podUid, containerId, runtime } = p.cgroup;
   if (podUid) g.podUids.add(podUid);
@@ -177,8 +190,8 @@ export class NsMapAccumulator {
       for (const [id, c] of seen.containers) if (!latest.containers.has(id)) latest.containers.set(id, c);
       latest.utsns ??= seen.utsns;
       latest.ipcns ??= seen.ipcns;
-      for (const c of seen.comm) latest.comm.add(c);
-      for (const e of seen.exe) latest.exe.add(e);
+      for (const c of seen.comm) addSample(latest.comm, c);
+      for (const e of seen.exe) addSample(latest.exe, e);
       return;
     }
     const earliest = Math.min(at, seen.oldestStart ?? at);

@@ -144,6 +144,18 @@ describe('one scan, grouped by network namespace and joined with the Pods', () =
     expect(a.endsWith('}\n')).toBe(true);
   });
 
+  it('comm/exe samples: the 16 smallest values over all scans, however many processes come and go', async () => {
+    const many = (from: number): FakeProcess[] =>
+      Array.from({ length: 100 }, (_, i) => ({ pid: 100 + from + i, comm: `w${String(from + i).padStart(3, '0')}`, ns: HOST_NS }));
+    const acc = new NsMapAccumulator();
+    acc.add(await scanTree('samples-0', [...hostProcesses(), ...many(200)], T0));
+    acc.add(await scanTree('samples-1', [...hostProcesses(), ...many(50)], T0 + 10_000));
+    const host = acc.toFile('n', new PodIndex()).entries[0]!;
+    const all = ['kthreadd', 'systemd', ...[...many(200), ...many(50)].map((p) => p.comm!)];
+    expect(host.comm).toEqual([...new Set(all)].sort().slice(0, 16));
+    expect(host.processes).toBe(102);
+  });
+
   it('entries sort by inode numerically, not as strings', () => {
     expect(['4026532320', '999', '4026531840', '10000000000'].sort(compareInodes)).toEqual(['999', '4026531840', '4026532320', '10000000000']);
   });
