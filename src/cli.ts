@@ -1,11 +1,13 @@
 // Command-line entry: builds the commander program and maps failures to exit codes.
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from './errors.js';
+import { interruptHandler } from './interrupts.js';
 import { removeTemporaryPathsSync } from './output/files.js';
 import { registerAddServices } from './commands/add-services.js';
 import { registerDetect } from './commands/detect.js';
 import { type CommandIo, PROCESS_IO } from './commands/cluster-options.js';
 import { registerFetch } from './commands/fetch.js';
+import { registerMapNamespaces } from './commands/map-namespaces.js';
 import { registerPreprocess } from './commands/preprocess.js';
 
 /** `io`: where commands write (tests run the program in-process with their own). */
@@ -25,6 +27,7 @@ export function buildProgram(io: CommandIo = PROCESS_IO): Command {
   registerPreprocess(program);
   registerFetch(program, io);
   registerDetect(program);
+  registerMapNamespaces(program);
   program.addHelpText(
     'after',
     `
@@ -37,7 +40,8 @@ Examples:
   $ clarion-enrich add-services prov.json svc.json --out-dir out/
   $ clarion-enrich preprocess 'captures/*.json.gz' --services svc.json -o dataset/ --json
   $ clarion-enrich fetch -n shop -o cluster.json
-  $ clarion-enrich detect --events events.ndjson --rules rules/linux -o alerts/ --fail-on high`,
+  $ clarion-enrich detect --events events.ndjson --rules rules/linux -o alerts/ --fail-on high
+  $ sudo clarion-enrich map-namespaces --pods pods.json -o ns-map.json`,
   );
   return program;
 }
@@ -65,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
   // Interrupted: leave no temporary files behind, exit as a shell expects (128 + signal number).
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
+      const takenOver = interruptHandler();
+      if (takenOver) return takenOver(signal);
       removeTemporaryPathsSync();
       process.stderr.write(`\nclarion-enrich: interrupted (${signal}); temporary files removed\n`);
       process.exit(code);

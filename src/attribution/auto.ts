@@ -8,7 +8,7 @@ import { isLocalAddress, normalizeAddress } from './addresses.js';
 import type { ClusterModel } from './cluster-model.js';
 import { candidateForNsMapEntry, primaryOfServices, vipKey } from './cluster-model.js';
 import { type NetnsEvidence, decideNetns, emptyEvidence } from './decide.js';
-import type { NsMapEntry } from './ns-map.js';
+import { type NsMapChoice, type NsMapEntry, NsMapIndex, recordTime } from './ns-map.js';
 import type { AttributionOutcome, AttributionResult, Attributor, EdgeFacts, FlowFilter, FlowRow, FlowTable, NetnsReport } from './result.js';
 import { UNATTRIBUTED } from './result.js';
 import { IntLists, IntMap, IntVector, ResultColumn, StringPool } from './columns.js';
@@ -36,6 +36,8 @@ interface SocketState {
   remoteAddress: string;
   remotePort: string;
   protocol: string;
+  /** In an inode the ns-map shows reused: placed in time (netns set) by its first timed edge. */
+  pendingInode: string | undefined;
   /** Connections in the time window (flows count these), and outside it. */
   connects: number;
   accepts: number;
@@ -77,8 +79,8 @@ export class AutoAttributor implements Attributor {
   /** Per vertex: its Kind in the low bits, plus PROBE (process) and TOUCHED_BY_NON_PROBE (artifact). */
   private readonly kind = new IntColumn(Kind.none);
   private readonly procNetns = new IntColumn(UNKNOWN);
-  private readonly procMntns = new Map<number, string>();
-  private readonly procPidns = new Map<number, string>();
+  /** Processes of unknown netns whose mount or pid namespace an ns-map entry lists. */
+  private readonly procNsMapEntry = new Map<number, NsMapEntry>();
   /** Artifact → first linked group: a netns (encoded < 0) or, for processes of unknown netns, the process. */
   private readonly artLink = new IntColumn(NO_LINK);
   private readonly artMoreLinks = new IntLists();
@@ -89,8 +91,12 @@ export class AutoAttributor implements Attributor {
   private readonly artTgidHolder = new IntColumn(NO_HOLDER);
   private readonly sockets = new Map<number, SocketState>();
   private readonly strings = new StringPool();
+  /** Evidence group key (NsMapIndex.netnsAt) → index into netns. */
   private readonly netnsIds = new Map<string, number>();
   private readonly netns: NetnsEvidence[] = [];
+  /** Per evidence group: the ns-map entry that speaks for it, or why none does. */
+  private readonly netnsChoice: NsMapChoice[] = [];
+  private pendingSockets = 0;
   /** Process-tree edges as (child, parent) pairs. */
   private readonly treeEdges = new IntVector();
   /** pid → its newest process vertex so far, and its first (for artifacts that came before any holder). */
@@ -100,8 +106,7 @@ export class AutoAttributor implements Attributor {
   private readonly probeCommands: Set<string>;
   private readonly probeExecutables: Set<string>;
   private readonly probeComms: Set<string>;
-  private readonly nsMapByNetns = new Map<string, NsMapEntry>();
-  private readonly nsMapByOther = new Map<string, NsMapEntry>();
+  private readonly nsMap: NsMapIndex;
 
   constructor(
     private readonly model: ClusterModel,
@@ -114,19 +119,21 @@ export class AutoAttributor implements Attributor {
     this.probeCommands = new Set(model.candidates.flatMap((c) => [...c.probeCommands]));
     this.probeExecutables = new Set(model.candidates.flatMap((c) => [...c.probeExecutables]));
     this.probeComms = new Set([...DEFAULT_PROBE_EXECUTABLES, ...[...this.probeExecutables].map(basename)].map((n) => n.slice(0, 15)));
-    for (const e of nsMap) {
-      this.nsMapByNetns.set(e.netns, e);
-      if (e.mntns) this.nsMapByOther.set(`mnt:${e.mntns}`, e);
-      if (e.pidns) this.nsMapByOther.set(`pid:${e.pidns}`, e);
-    }
+    this.nsMap = new NsMapIndex(nsMap);
   }
 
-  private netnsId(inode: string): number {
-    let id = this.netnsIds.get(inode);
+  /**
+   * The evidence group of a record in `inode` at `time` (epoch seconds): the inode, or, when the
+   * ns-map shows it reused by several pods, the one of the entry whose time range covers the record.
+   */
+  private netnsId(inode: string, time: number | undefined): number {
+    const { key, choice } = this.nsMap.netnsAt(inode, time);
+    let id = this.netnsIds.get(key);
     if (id === undefined) {
       id = this.netns.length;
-      this.netnsIds.set(inode, id);
+      this.netnsIds.set(key, id);
       this.netns.push(emptyEvidence(inode));
+      this.netnsChoice.push(choice);
     }
     return id;
   }
@@ -150,16 +157,21 @@ export class AutoAttributor implements Attributor {
       this.pidHead.set(pid, v);
     }
     if (this.isProbe(ann)) this.kind.set(v, Kind.process | PROBE);
-    // Only an ns-map keyed by mount/pid namespace needs these: don't keep them per process otherwise.
-    if (this.nsMapByOther.size > 0) {
-      const mnt = ann['mount namespace'];
-      if (knownNs(mnt)) this.procMntns.set(v, mnt!);
-      const pidns = ann['pid namespace'];
-      if (knownNs(pidns)) this.procPidns.set(v, pidns!);
-    }
+    // A process vertex is one process's life, and a namespace cannot be reused while a process is
+    // in it: its start (else first-seen) time places it in the right ns-map time range.
+    const time = recordTime(ann['start time']) ?? recordTime(ann['seen time']);
     const inode = ann['net namespace'];
-    if (!knownNs(inode)) return;
-    const id = this.netnsId(inode!);
+    if (!knownNs(inode)) {
+      // Only an ns-map keyed by mount/pid namespace helps here: look it up now, while the time is at hand.
+      if (this.nsMap.hasOtherNamespaces) {
+        const mnt = ann['mount namespace'];
+        const pidns = ann['pid namespace'];
+        const entry = this.nsMap.otherAt('mnt', knownNs(mnt) ? mnt : undefined, time) ?? this.nsMap.otherAt('pid', knownNs(pidns) ? pidns : undefined, time);
+        if (entry) this.procNsMapEntry.set(v, entry);
+      }
+      return;
+    }
+    const id = this.netnsId(inode!, time);
     this.procNetns.set(v, id);
     const ev = this.netns[id]!;
     ev.processes++;
@@ -190,10 +202,13 @@ export class AutoAttributor implements Attributor {
     }
     if (ann.subtype !== 'network socket') return;
     const inode = ann['net namespace'];
-    const netns = knownNs(inode) ? this.netnsId(inode!) : UNKNOWN;
+    // A socket has no time of its own: in a reused inode it waits for its first timed edge.
+    const pendingInode = knownNs(inode) && this.nsMap.isReused(inode!) ? inode : undefined;
+    const netns = knownNs(inode) && !pendingInode ? this.netnsId(inode!, undefined) : UNKNOWN;
     // Addresses, ports and protocols repeat across sockets: one string each, not one per socket.
     const socket: SocketState = {
       netns,
+      pendingInode,
       localAddress: this.strings.intern(normalizeAddress(ann['local address'] ?? '')),
       localPort: this.strings.intern(ann['local port'] ?? ''),
       remoteAddress: this.strings.intern(normalizeAddress(ann['remote address'] ?? '')),
@@ -206,8 +221,13 @@ export class AutoAttributor implements Attributor {
       lastTime: '',
     };
     this.sockets.set(v, socket);
-    if (netns === UNKNOWN) return;
-    const ev = this.netns[netns]!;
+    if (pendingInode) this.pendingSockets++;
+    if (netns !== UNKNOWN) this.socketEvidence(socket);
+  }
+
+  /** What a socket itself shows about its namespace: a bound pod address, a probe's connect. */
+  private socketEvidence(socket: SocketState): void {
+    const ev = this.netns[socket.netns]!;
     if (socket.localAddress && !isLocalAddress(socket.localAddress)) ev.localAddresses.add(socket.localAddress);
     // Only a connecting socket has the any-address as its peer: an in-pod connect to its own port.
     if ((socket.remoteAddress === '0.0.0.0' || socket.remoteAddress === '::') && socket.remotePort) {
@@ -247,6 +267,7 @@ export class AutoAttributor implements Attributor {
       else if (kf === Kind.artifact && kt === Kind.process) [processV, artifactV] = [to, from];
       else return;
     }
+    if (this.pendingSockets > 0) this.placeSocket(artifactV, recordTime(ann.time));
     const netns = this.procNetns.get(processV);
     const group = netns !== UNKNOWN ? -1 - netns : processV;
     const first = this.artLink.get(artifactV);
@@ -274,8 +295,21 @@ export class AutoAttributor implements Attributor {
     else if (isLocalAddress(socket.remoteAddress)) this.served(ev, socket.remotePort, `connects to local :${socket.remotePort}`);
   }
 
+  private placeSocket(v: number, time: number | undefined): void {
+    const socket = this.sockets.get(v);
+    if (!socket?.pendingInode || time === undefined) return;
+    socket.netns = this.netnsId(socket.pendingInode, time);
+    socket.pendingInode = undefined;
+    this.pendingSockets--;
+    this.socketEvidence(socket);
+  }
+
   finish(): AttributionOutcome {
-    const netnsResults = this.netns.map((ev) => decideNetns(ev, this.model, this.nsMapByNetns.get(ev.netns)));
+    const netnsResults = this.netns.map((ev, i) => {
+      const choice = this.netnsChoice[i];
+      const r = decideNetns(ev, this.model, choice?.entry);
+      return choice && !choice.entry ? { ...r, evidence: `${r.evidence || `netns ${ev.netns}`}; ${choice.why}` } : r;
+    });
     const processResult = this.resolveProcesses(netnsResults);
     const artifactResult = this.resolveArtifacts(netnsResults, processResult);
     const resultOf = (v: number): AttributionResult | undefined => {
@@ -304,9 +338,10 @@ export class AutoAttributor implements Attributor {
   /** ns-map entries that name no pod we know and carry no labels to match services with. */
   private unmatchedNsMapNotes(): string[] {
     const notes: string[] = [];
-    for (const e of this.nsMapByNetns.values()) {
-      if (e.host || candidateForNsMapEntry(this.model, e)) continue;
-      notes.push(`ns-map entry for netns ${e.netns} matches no known pod (${[e.podUid && `uid ${e.podUid}`, e.containerId && `container ${e.containerId}`].filter(Boolean).join(', ') || 'no pod, uid, container or labels'}): give Pods (--pods) or labels in the entry`);
+    for (const e of this.nsMap.entries) {
+      // An entry naming no pod (the collector lists every netns, pods or not) has nothing to match.
+      if (e.host || (!e.podUid && !e.pod && !e.containerId) || candidateForNsMapEntry(this.model, e)) continue;
+      notes.push(`ns-map entry for netns ${e.netns} matches no known pod (${[e.podUid && `uid ${e.podUid}`, e.containerId && `container ${e.containerId}`, e.pod && `pod ${e.pod}`].filter(Boolean).join(', ')}): give Pods (--pods) or labels in the entry`);
     }
     return notes;
   }
@@ -323,13 +358,14 @@ export class AutoAttributor implements Attributor {
     }
     const byOtherNs = new Map<string, AttributionResult>();
     for (const v of unknown) {
-      const entry = this.nsMapByOther.get(`mnt:${this.procMntns.get(v)}`) ?? this.nsMapByOther.get(`pid:${this.procPidns.get(v)}`);
+      const entry = this.procNsMapEntry.get(v);
       if (!entry) continue;
-      let r = byOtherNs.get(entry.netns);
+      const key = this.nsMap.keyOf(entry);
+      let r = byOtherNs.get(key);
       if (!r) {
-        const base = netnsResults[this.netnsIds.get(entry.netns) ?? -1] ?? decideNetns(emptyEvidence(entry.netns), this.model, entry);
+        const base = netnsResults[this.netnsIds.get(key) ?? -1] ?? decideNetns(emptyEvidence(entry.netns), this.model, entry);
         r = { ...base, kind: base.kind === '' ? '' : 'ns-map', evidence: `mount/pid namespace listed in ns-map for netns ${entry.netns}; ${base.evidence}` };
-        byOtherNs.set(entry.netns, r);
+        byOtherNs.set(key, r);
       }
       out.set(v, r);
     }

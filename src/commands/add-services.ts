@@ -58,7 +58,7 @@ export function registerAddServices(program: Command): void {
     .option('--match <mode>', 'auto (pods and namespaces) or legacy (research script substrings)', 'auto')
     .option('--pods <file>', '`kubectl get pods -o json` output (repeatable)', collect)
     .option('--endpoints <file>', '`kubectl get endpointslices -o json` output (repeatable)', collect)
-    .option('--ns-map <file>', 'node namespace map: JSON array of {"netns", "pod"?, "namespace"?, "labels"?, ...}')
+    .option('--ns-map <file>', 'node namespace map written by map-namespaces on the capture\'s node (README "--ns-map format")')
     .option('--only-attributed', 'drop vertices without a service (and edges with neither end kept)')
     .option('--skip-invalid', 'write malformed records to <out-dir>/rejected.ndjson and go on, instead of stopping')
     .option('--strict', 'treat a truncated capture (no closing ], half a last line) as an error (exit 3)')

@@ -1,7 +1,7 @@
 // Pieces add-services and preprocess share: where cluster objects come from, the ns-map,
 // progress on a terminal, and how the summary is printed.
 import { writeFileAtomic } from '../output/files.js';
-import { loadNsMap, type NsMapEntry } from '../attribution/ns-map.js';
+import { loadNsMap, type NsMapEntry } from '../kubernetes/ns-map.js';
 import { UsageError } from '../errors.js';
 import { fetchClusterObjects } from '../kubernetes/fetch.js';
 import { loadClusterObjectsFile } from '../kubernetes/load.js';

@@ -60,6 +60,8 @@ export interface ClusterFetchOptions {
   pageLimit?: number | undefined;
   /** Pages one list may take. Default MAX_PAGES_PER_LIST. */
   maxPages?: number | undefined;
+  /** Sent with every list, e.g. `spec.nodeName=node-1` (map-namespaces lists only its node's pods). */
+  fieldSelector?: string | undefined;
   /** Receives --verbose lines, already redacted. */
   verbose?: ((line: string) => void) | undefined;
   /** Retry tuning for 429/5xx; defaults suit real clusters. */
@@ -110,7 +112,7 @@ interface Apis {
   discovery: DiscoveryV1Api;
 }
 
-type PageParams = { limit: number; _continue?: string };
+type PageParams = { limit: number; _continue?: string; fieldSelector?: string };
 type CallOptions = { middleware: ObservableMiddleware[]; middlewareMergeStrategy: 'append' };
 /** Resolves to client-node's model object, which is ignored: the middleware keeps the wire JSON. */
 type ListCall = (apis: Apis, namespace: string | null, params: PageParams, options: CallOptions) => Promise<unknown>;
@@ -158,6 +160,7 @@ interface ListContext {
   timeoutMs: number;
   pageLimit: number;
   maxPages: number;
+  fieldSelector: string | undefined;
   retry: RetryPolicy;
   log: (line: string) => void;
 }
@@ -192,6 +195,7 @@ export async function fetchClusterObjects(opts: ClusterFetchOptions): Promise<Cl
     timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     pageLimit: opts.pageLimit ?? DEFAULT_PAGE_LIMIT,
     maxPages: opts.maxPages ?? MAX_PAGES_PER_LIST,
+    fieldSelector: opts.fieldSelector,
     retry: { ...defaultRetryPolicy(environment?.env ?? process.env), ...opts.retry },
     log,
   };
@@ -399,7 +403,11 @@ async function requestPage(spec: ResourceSpec, ctx: ListContext, continueToken: 
     contentType: undefined,
     rawBody: undefined,
   };
-  const params: PageParams = { limit: ctx.pageLimit, ...(continueToken ? { _continue: continueToken } : {}) };
+  const params: PageParams = {
+    limit: ctx.pageLimit,
+    ...(continueToken ? { _continue: continueToken } : {}),
+    ...(ctx.fieldSelector ? { fieldSelector: ctx.fieldSelector } : {}),
+  };
   const options = {
     middleware: [exchangeMiddleware(ctx.k8s, exchange, ctx.timeoutMs, ctx.config.redactor)],
     middlewareMergeStrategy: 'append' as const,

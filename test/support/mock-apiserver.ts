@@ -231,7 +231,7 @@ function listResponse(route: Route, query: URLSearchParams, data: ClusterData, s
     services: data.services,
     pods: data.pods,
     endpointslices: data.endpointSlices,
-  }[route.resource].filter((o) => route.namespace === null || o.metadata.namespace === route.namespace);
+  }[route.resource].filter((o) => (route.namespace === null || o.metadata.namespace === route.namespace) && matchesFieldSelector(o, query.get('fieldSelector')));
   const limit = Number(query.get('limit') ?? 0);
   const token = query.get('continue');
   const start = token ? decodeContinue(token) : 0;
@@ -245,6 +245,14 @@ function listResponse(route: Route, query: URLSearchParams, data: ClusterData, s
     metadata: { resourceVersion: '4242', ...(next !== undefined ? { continue: encodeContinue(next), remainingItemCount: all.length - next } : {}) },
     items: page,
   });
+}
+
+/** The one field selector the CLI sends (`spec.nodeName=<node>`, as the API server supports for pods). */
+function matchesFieldSelector(o: WireObject, selector: string | null): boolean {
+  if (!selector) return true;
+  const m = /^spec\.nodeName=(.*)$/.exec(selector);
+  if (!m) throw new Error(`mock API server: unsupported fieldSelector ${selector}`);
+  return (o.spec as { nodeName?: string } | undefined)?.nodeName === m[1];
 }
 
 function versionInfo(): object {
