@@ -5,6 +5,7 @@ import { removeTemporaryPathsSync } from './output/files.js';
 import { registerAddServices } from './commands/add-services.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerPreprocess } from './commands/preprocess.js';
+import { registerReport } from './commands/report.js';
 
 export function buildProgram(): Command {
   const program = new Command('clarion-enrich')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerAddServices(program);
   registerPreprocess(program);
   registerFetch(program);
+  registerReport(program);
   program.addHelpText(
     'after',
     `
