@@ -15,6 +15,7 @@ import {
   printSummary,
   progressReporter,
   warnLine,
+  writeRunReport,
 } from './common.js';
 
 interface AddServicesOptions extends ClusterSourceOptions {
@@ -25,6 +26,7 @@ interface AddServicesOptions extends ClusterSourceOptions {
   skipInvalid?: boolean;
   strict?: boolean;
   json?: boolean;
+  report?: boolean;
   progress: boolean;
 }
 
@@ -57,6 +59,7 @@ export function registerAddServices(program: Command): void {
     .option('--skip-invalid', 'write malformed records to <out-dir>/rejected.ndjson and go on, instead of stopping')
     .option('--strict', 'treat a truncated capture (no closing ], half a last line) as an error (exit 3)')
     .option('--json', 'print the run summary as JSON on stdout (for CI) instead of text on stderr')
+    .option('--report', 'also write report.html in --out-dir: one self-contained page (see `clarion-enrich report`)')
     .option('--no-progress', 'no progress line on stderr (it only appears on a terminal anyway)')
     .option('--from-cluster', 'fetch services, pods and EndpointSlices from the cluster instead of a file')
     .option('--save-cluster <file>', 'with --from-cluster: keep what was fetched as a kubectl List, to reproduce the run');
@@ -96,6 +99,7 @@ Examples:
     result.warnings.unshift(...cluster.warnings);
     const summary = buildSummary('add-services', match, result, clusterInfo(cluster), startedAt);
     printSummary(summary, opts.json === true);
+    if (opts.report) await writeRunReport(opts.outDir, summary);
   });
 }
 

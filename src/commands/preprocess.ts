@@ -13,7 +13,7 @@ import { runDataset } from '../pipeline/run.js';
 import { PREPROCESS_FILES } from '../pipeline/tables.js';
 import { clusterInfo } from './add-services.js';
 import { addClusterOptions } from './cluster-options.js';
-import { type ClusterSourceOptions, clearProgressLine, collect, loadCluster, loadOptionalNsMap, parseMatch, printSummary, progressReporter, warnLine } from './common.js';
+import { type ClusterSourceOptions, clearProgressLine, collect, loadCluster, loadOptionalNsMap, parseMatch, printSummary, progressReporter, warnLine, writeRunReport } from './common.js';
 
 export const DEFAULT_CONFIG_FILE = 'clarion-enrich.config.json';
 
@@ -69,6 +69,7 @@ interface PreprocessOptions extends ClusterSourceOptions {
   skipInvalid?: boolean;
   strict?: boolean;
   json?: boolean;
+  report?: boolean;
   progress: boolean;
 }
 
@@ -185,6 +186,7 @@ export function registerPreprocess(program: Command): void {
     .option('--skip-invalid', 'write malformed records to <dir>/rejected.ndjson and go on')
     .option('--strict', 'a truncated capture is an error (exit 3)')
     .option('--json', 'print the summary as JSON on stdout (it is also written to <dir>/summary.json)')
+    .option('--report', 'also write report.html in the output directory (see `clarion-enrich report`)')
     .option('--no-progress', 'no progress line on stderr')
     .option('--from-cluster', 'fetch services, pods and EndpointSlices from the cluster')
     .option('--save-cluster <file>', 'with --from-cluster: keep what was fetched');
@@ -286,5 +288,6 @@ Examples:
     });
     await writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     printSummary(summary, opts.json === true);
+    if (opts.report) await writeRunReport(outDir, summary);
   });
 }

@@ -1,7 +1,9 @@
 // Numbers, sizes and times as the page writes them (locale-independent, so the page is the same everywhere).
 
+const NUMBER = new Intl.NumberFormat('en-US');
+
 export function num(n: number): string {
-  return n.toLocaleString('en-US');
+  return NUMBER.format(n);
 }
 
 /** 1.2k, 34k, 5.6M: for badges. */

@@ -197,7 +197,7 @@ export function renderReport(m: ReportModel): string {
   const missing = m.missing.length ? html`<div class="missing" id="missing"><h2>Not shown</h2><ul>${m.missing.map((x) => html`<li>${x}</li>`)}</ul></div>` : '';
   const page = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="${trusted(csp)}">
 <title>clarion-enrich report: ${captureNames(m)}</title><link rel="icon" href="data:,"><style>${trusted(STYLE)}</style></head>
 <body>${header(m)}
 <main>${missing}${inputsSection(m)}${cards(m, rows, g)}${graphSection(m, g)}${netnsSection(m)}${servicesSection(m, rows)}${alertsSection(m)}${timelineSection(m)}${runSection(m)}</main>
