@@ -40,7 +40,7 @@ function attrs(html: string, re: RegExp): string[][] {
 describe('report model and page on the alerts fixture', () => {
   it('has one graph node per service seen and one edge per node pair of the flows table', async () => {
     const { html, model } = await buildReport({ dir: ALERTS_FIXTURE });
-    const services = attrs(html, /<g class="node kind-service" data-id="([^"]*)"/g).map((a) => a[0]!);
+    const services = attrs(html, /<g class="node kind-service[^"]*" data-id="([^"]*)"/g).map((a) => a[0]!);
     expect(services.sort()).toEqual(expectedServices(ALERTS_FIXTURE));
     const edges = attrs(html, /<g class="edge[^"]*" data-from="([^"]*)" data-to="([^"]*)"/g).map(([f, t]) => `${f} -> ${t}`);
     expect(edges.sort()).toEqual(expectedEdgePairs(ALERTS_FIXTURE));
@@ -94,6 +94,14 @@ describe('report model and page on the alerts fixture', () => {
     expect(csp).toContain(`'sha256-${createHash('sha256').update(script).digest('base64')}'`);
     expect(html).not.toMatch(/\ssrc="(?!data:)/); // nothing is loaded
     expect(html).not.toMatch(/\shref="(?!#|data:)/);
+  });
+
+  it('gives every element id once (the script and the table of contents find them by id)', async () => {
+    const { html } = await buildReport({ dir: ALERTS_FIXTURE });
+    const ids = attrs(html, /\sid="([^"]*)"/g).map((a) => a[0]!);
+    expect(ids.length).toBeGreaterThan(10);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    for (const [, target] of attrs(html, /<a (href)="#([^"]*)"/g)) expect(ids).toContain(target);
   });
 
   it('marks ambiguous and conflicting namespaces with what would resolve them', async () => {
@@ -150,7 +158,7 @@ describe('what is missing', () => {
     expect(model.missing[2]).toContain(`${path.join(dir, 'alerts.csv')} is missing`);
     expect(html).toContain('id="missing"');
     // services still drawn from the summary's counts
-    expect(attrs(html, /<g class="node kind-service" data-id="([^"]*)"/g).map((a) => a[0]).sort()).toEqual(Object.keys(readSummary(dir).perService.processes).sort());
+    expect(attrs(html, /<g class="node kind-service[^"]*" data-id="([^"]*)"/g).map((a) => a[0]).sort()).toEqual(Object.keys(readSummary(dir).perService.processes).sort());
   });
 
   it('says the timeline is not available when the summary has no activity section', async () => {
@@ -161,7 +169,7 @@ describe('what is missing', () => {
     const { html, model } = await buildReport({ dir });
     expect(model.missing).toContain('timeline and per-service edge counts not available: summary has no activity section (older clarion-enrich)');
     expect(html).toContain('Timeline not available: summary has no activity section (older clarion-enrich).');
-    expect(html).not.toContain('<svg id="timeline"');
+    expect(html).not.toContain('<svg id="timeline-chart"');
   });
 });
 
@@ -203,7 +211,7 @@ describe('a large capture', () => {
     expect(model.alerts!.rows.filter((r) => r[0] === 'critical')).toHaveLength(Math.min(critical, MAX_ALERT_ROWS));
     // more than MAX_SERVICE_NODES services: one node per namespace
     expect(nServices).toBeGreaterThan(MAX_SERVICE_NODES);
-    expect(attrs(html, /<g class="node kind-namespace" data-id="([^"]*)"/g).map((a) => a[0]).sort()).toEqual([...new Set(Array.from({ length: nServices }, (_, i) => `namespace:${ns(i)}`))].sort());
+    expect(attrs(html, /<g class="node kind-namespace[^"]*" data-id="([^"]*)"/g).map((a) => a[0]).sort()).toEqual([...new Set(Array.from({ length: nServices }, (_, i) => `namespace:${ns(i)}`))].sort());
     // top lists are bounded and exact for the frequent values
     const top = model.processes!.get(svc(0))!;
     expect(top.approximate).toBe(true);

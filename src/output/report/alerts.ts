@@ -15,7 +15,7 @@ export type AlertTableRow = string[];
 
 /** At most this many alert rows go into the page (the most severe); counts cover every row. */
 export const MAX_ALERT_ROWS = 1000;
-const MAX_CELL_CHARS = 300;
+const MAX_CELL_CHARS = 200;
 
 export interface RuleCount {
   ruleId: string;

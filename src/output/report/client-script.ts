@@ -124,13 +124,42 @@ export const CLIENT_SCRIPT = `
       toggle.checked = svg.classList.contains('show-edge-labels');
       toggle.addEventListener('change', function () { svg.classList.toggle('show-edge-labels', toggle.checked); });
     }
+    // 100 % = as drawn, or fitted to the page when wider; the slider scales from there.
     var zoom = document.getElementById('graph-zoom');
     var w = Number(svg.getAttribute('width')), h = Number(svg.getAttribute('height'));
     if (zoom) zoom.addEventListener('input', function () {
-      var k = Number(zoom.value) / 100;
+      var fit = Math.min(w, svg.parentNode.clientWidth || w) / w;
+      var k = fit * Number(zoom.value) / 100;
+      svg.style.maxWidth = 'none';
       svg.setAttribute('width', String(Math.round(w * k)));
       svg.setAttribute('height', String(Math.round(h * k)));
     });
+  }
+
+  // ---- timeline: the count of the cell under the pointer
+  var tl = document.getElementById('timeline-chart');
+  var tip = document.getElementById('timeline-tip');
+  if (tl && tip && data.timeline) {
+    var labelW = Number(tl.getAttribute('data-label-w')), plotW = Number(tl.getAttribute('data-plot-w')), rowH = Number(tl.getAttribute('data-row-h'));
+    var rowsT = data.timeline.rows;
+    tl.addEventListener('mousemove', function (e) {
+      var m = tl.getScreenCTM();
+      if (!m) return;
+      var p = tl.createSVGPoint();
+      p.x = e.clientX; p.y = e.clientY;
+      p = p.matrixTransform(m.inverse());
+      var row = rowsT[Math.floor(p.y / rowH)];
+      var n = row ? row.buckets.length : 0;
+      var i = Math.floor((p.x - labelW) / (plotW / (n || 1)));
+      if (!row || i < 0 || i >= n) { tip.hidden = true; return; }
+      var t0 = data.timeline.start + i * data.timeline.bucketSeconds;
+      var iso = function (t) { return new Date(t * 1000).toISOString().slice(11, 19); };
+      tip.textContent = row.label + ' \u00b7 ' + iso(t0) + '\u2013' + iso(t0 + data.timeline.bucketSeconds) + ' UTC: ' + row.buckets[i] + ' edges';
+      tip.style.left = (e.clientX + 12) + 'px';
+      tip.style.top = (e.clientY + 12) + 'px';
+      tip.hidden = false;
+    });
+    tl.addEventListener('mouseleave', function () { tip.hidden = true; });
   }
 })();
 `;

@@ -79,6 +79,8 @@ const MARGIN = 12;
 const LABEL_GAP = 6;
 const MIN_EDGE_WIDTH = 1.25;
 const MAX_EDGE_WIDTH = 7;
+/** Above this many edges, edges are drawn thinner (and the page draws them fainter). */
+export const DENSE_EDGES = 100;
 export const LOOP_SIZE = 30;
 /** Edge labels are drawn at this fraction of the node label size. */
 export const EDGE_LABEL_EM = 0.85;
@@ -190,9 +192,11 @@ function minRadius(n: number, r: number, radial: boolean, fontSize: number): num
   return Math.max(base, forNodes, forLabels);
 }
 
-function edgeWidth(weight: number, max: number): number {
-  if (max <= 1) return MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) / 4;
-  return MIN_EDGE_WIDTH + ((MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) * Math.log1p(weight)) / Math.log1p(max);
+/** Width by connections (log scale); thinner when there are many edges, so they do not become a solid mass. */
+function edgeWidth(weight: number, max: number, edges: number): number {
+  const top = edges > DENSE_EDGES ? MIN_EDGE_WIDTH + (MAX_EDGE_WIDTH - MIN_EDGE_WIDTH) / 3 : MAX_EDGE_WIDTH;
+  if (max <= 1) return MIN_EDGE_WIDTH + (top - MIN_EDGE_WIDTH) / 4;
+  return MIN_EDGE_WIDTH + ((top - MIN_EDGE_WIDTH) * Math.log1p(weight)) / Math.log1p(max);
 }
 
 
@@ -309,7 +313,7 @@ export function layoutGraph(nodes: readonly LayoutInputNode[], edges: readonly L
   const labels = placeEdgeLabels(geometry, placed, fontSize, radial);
   for (const [e, g] of geometry) {
     const { across: _, ...rest } = g;
-    placedEdges.push({ from: e.from, to: e.to, ...rest, labelAt: labels.get(e) ?? g.mid, width: round1(edgeWidth(e.weight, maxWeight)) });
+    placedEdges.push({ from: e.from, to: e.to, ...rest, labelAt: labels.get(e) ?? g.mid, width: round1(edgeWidth(e.weight, maxWeight, geometry.size)) });
   }
   return { width: Math.ceil(box.x1 - box.x0 + 2 * MARGIN), height: Math.ceil(box.y1 - box.y0 + 2 * MARGIN), fontSize, radial, nodes: placed, edges: placedEdges };
 }

@@ -9,7 +9,7 @@ import { bytes, duration, num, timeRange } from './format.js';
 import type { ReportModel } from './model.js';
 import { STYLE } from './style.js';
 import type { NetnsRow } from './summary-schema.js';
-import { EDGE_LABELS_MAX, graphSvg, timelineSvg } from './svg.js';
+import { EDGE_LABELS_MAX, graphSvg, hasEdgeLabels, timelineData, timelineSvg } from './svg.js';
 import { buildGraphView, buildServiceRows, type GraphView, type ServiceRow, SPECIAL_TEXT, UNKNOWN_NAMESPACE_COLOR } from './view.js';
 
 const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
@@ -72,8 +72,9 @@ function legend(g: GraphView): Markup {
 function graphSection(m: ReportModel, g: GraphView): Markup {
   const empty = g.layout.nodes.length === 0;
   return html`<section id="graph"><h2>Service flows</h2>
-<p class="note">Connections from the flows table${m.tablesRead.flows ? html` (<code>${m.tablesRead.flows}</code>)` : ''}: arrows point from the connecting side to the accepting side, width grows with the number of connections, labels give the port and protocol (hover a node to see its edges, hover an edge or node for details; red badges count alerts).${g.grouped ? html` <strong>${num(g.services)} services: drawn as one node per namespace.</strong>` : ''}</p>
-${empty ? html`<p class="note">Nothing to draw: no services and no flows.</p>` : html`<div class="controls"><label><input type="checkbox" id="toggle-edge-labels"> edge labels${g.edges.length > EDGE_LABELS_MAX ? ` (${num(g.edges.length)} edges: off by default)` : ''}</label><label>zoom <input type="range" id="graph-zoom" min="40" max="300" step="10" value="100"></label></div>
+<p class="note">Connections from the flows table${m.tablesRead.flows ? html` (<code>${m.tablesRead.flows}</code>)` : ''}: arrows point from the connecting side to the accepting side, width grows with the number of connections, labels give the port and protocol, a dashed loop is a service connecting to its own port (probes, in-pod calls). Hover a node to see its edges, an edge or node for details; red badges count alerts.${g.grouped ? html` <strong>${num(g.services)} services: drawn as one node per namespace.</strong>` : ''}</p>
+${g.undrawn.edges ? html`<p class="note"><strong>The ${num(g.edges.length)} busiest edges are drawn;</strong> ${num(g.undrawn.edges)} more (at most ${num(g.undrawn.maxConnections)} connections each) are in the flows table.</p>` : ''}
+${empty ? html`<p class="note">Nothing to draw: no services and no flows.</p>` : html`<div class="controls">${hasEdgeLabels(g) ? html`<label><input type="checkbox" id="toggle-edge-labels"> edge labels${g.edges.length > EDGE_LABELS_MAX ? ` (${num(g.edges.length)} edges: off by default)` : ''}</label>` : html`<span class="muted">${num(g.edges.length)} edges: ports in the tooltips</span>`}<label>zoom <input type="range" id="graph-zoom" min="40" max="300" step="10" value="100"></label></div>
 <div class="graph-wrap">${graphSvg(g)}</div>${legend(g)}`}
 </section>`;
 }
@@ -167,7 +168,7 @@ function timelineSection(m: ReportModel): Markup {
   const svg = a ? timelineSvg(a) : null;
   const why = !a ? 'Timeline not available: summary has no activity section (older clarion-enrich).' : 'No written edge has a time.';
   return html`<section id="timeline"><h2>Timeline</h2>
-${svg ? html`<p class="note">Edges per ${num(a!.bucketSeconds)} s per service, ${timeRange(a!.start, a!.end)}; the busiest services first.</p><div class="graph-wrap">${svg}</div>` : html`<p class="note">${why}</p>`}
+${svg ? html`<p class="note">Edges per ${num(a!.bucketSeconds)} s per service, ${timeRange(a!.start, a!.end)}; the busiest services first (point at a cell for its count).</p><div class="graph-wrap">${svg}</div><div id="timeline-tip" class="tip" hidden></div>` : html`<p class="note">${why}</p>`}
 </section>`;
 }
 
@@ -187,7 +188,11 @@ ${list('Warnings', s.warnings)}${list('Notes', s.notes)}
 
 /** The alerts table's rows for the script, columns named. */
 function scriptData(m: ReportModel): unknown {
-  return m.alerts ? { alerts: { columns: ALERT_TABLE_COLUMNS, levels: LEVELS, rows: m.alerts.rows } } : {};
+  const timeline = m.summary.activity ? timelineData(m.summary.activity) : null;
+  return {
+    ...(m.alerts ? { alerts: { columns: ALERT_TABLE_COLUMNS, levels: LEVELS, rows: m.alerts.rows } } : {}),
+    ...(timeline ? { timeline } : {}),
+  };
 }
 
 export function renderReport(m: ReportModel): string {

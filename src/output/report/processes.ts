@@ -7,9 +7,11 @@ import { type Counted, TopCounter } from './top-counter.js';
 export const PROCESS_COLUMNS = ['svc', 'svc_namespace', 'exe', 'command line', 'name'] as const;
 
 /** Values longer than this are counted by their beginning (a command line can be kilobytes). */
-export const MAX_VALUE_CHARS = 300;
-/** Values kept per service for the top lists: TOP_SHOWN exact while a service has few distinct values. */
+export const MAX_VALUE_CHARS = 200;
+/** Executables and command lines listed per service. */
 export const TOP_SHOWN = 8;
+export const TOP_COMMAND_LINES = 5;
+/** Values counted per service: exact while a service has at most 2 × TOP_KEPT distinct values. */
 const TOP_KEPT = 4 * TOP_SHOWN;
 
 export interface ServiceProcesses {
@@ -47,7 +49,7 @@ export class ProcessStatsBuilder {
   build(): Map<string, ServiceProcesses> {
     const out = new Map<string, ServiceProcesses>();
     for (const [svc, a] of [...this.services].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
-      out.set(svc, { svc, namespace: a.namespace, processes: a.processes, executables: a.exe.top(TOP_SHOWN), commandLines: a.cmd.top(TOP_SHOWN), approximate: a.exe.approximate || a.cmd.approximate });
+      out.set(svc, { svc, namespace: a.namespace, processes: a.processes, executables: a.exe.top(TOP_SHOWN), commandLines: a.cmd.top(TOP_COMMAND_LINES), approximate: a.exe.approximate || a.cmd.approximate });
     }
     return out;
   }

@@ -57,8 +57,9 @@ tr.conflict td:first-child { box-shadow: inset 3px 0 0 var(--bad); }
 .controls { display: flex; flex-wrap: wrap; gap: 10px 18px; align-items: center; margin: 0 0 10px; font-size: 13px; }
 .controls input[type=search] { padding: 5px 8px; border: 1px solid #cbd5e1; border-radius: 6px; min-width: 260px; font: inherit; }
 .controls select { padding: 4px 6px; border: 1px solid #cbd5e1; border-radius: 6px; font: inherit; }
-.graph-wrap { overflow: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; max-height: 900px; }
-svg.graph { display: block; margin: 0 auto; font-family: inherit; }
+.graph-wrap { overflow: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+svg.graph { display: block; margin: 0 auto; font-family: inherit; max-width: 100%; height: auto; }
+svg.graph.dense .edge path { stroke-opacity: .3; }
 svg.graph .edge path { fill: none; stroke: #64748b; stroke-opacity: .55; }
 svg.graph .edge.self path { stroke-dasharray: 3 2; }
 svg.graph .edge-label { display: none; fill: #334155; font-size: .85em; text-anchor: middle; dominant-baseline: central; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
@@ -70,6 +71,7 @@ svg.graph .node.kind-external > circle { stroke: #0f172a; stroke-width: 3.5; }
 svg.graph .node.kind-namespace > circle { stroke-width: 3; }
 svg.graph .node-label { fill: #0f172a; }
 svg.graph .node.kind-unattributed .node-label, svg.graph .node.kind-host .node-label, svg.graph .node.kind-external .node-label { font-style: italic; fill: #475569; }
+svg.graph .node.has-alerts > circle { stroke: var(--bad); stroke-width: 2.5; stroke-dasharray: none; }
 svg.graph .badge circle { fill: var(--bad); stroke: #fff; stroke-width: 1.5; }
 svg.graph .badge text { fill: #fff; font-size: 10px; font-weight: 700; text-anchor: middle; }
 svg.graph.focus .edge path { stroke-opacity: .12; }
@@ -87,6 +89,7 @@ svg.timeline .row-total { text-anchor: end; fill: #64748b; font-variant-numeric:
 svg.timeline .axis line { stroke: #94a3b8; }
 svg.timeline .axis text { fill: #475569; }
 svg.timeline .axis .axis-caption { fill: var(--muted); }
+.tip { position: fixed; z-index: 10; pointer-events: none; background: #0f172a; color: #f8fafc; font-size: 12px; padding: 3px 7px; border-radius: 4px; white-space: nowrap; }
 details summary { cursor: pointer; color: var(--accent); font-size: 12px; }
 ol.top { margin: 2px 0; padding-left: 0; list-style: none; }
 ol.top li { margin: 1px 0; }

@@ -8,6 +8,8 @@ import type { ReportModel } from './model.js';
 
 /** Up to this many services are drawn one node each; beyond, one node per namespace. */
 export const MAX_SERVICE_NODES = 200;
+/** At most this many edges are drawn (the busiest): the page stays small and the picture readable. */
+export const MAX_DRAWN_EDGES = 800;
 
 /** Namespace colours (no red: red is for alerts), assigned in namespace order. */
 export const NAMESPACE_COLORS = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#4f46e5', '#0d9488', '#ca8a04', '#9333ea', '#0369a1'];
@@ -61,6 +63,8 @@ export interface GraphView {
   edges: EdgeView[];
   /** One node per namespace (more than MAX_SERVICE_NODES services). */
   grouped: boolean;
+  /** Edges of the graph not drawn (beyond MAX_DRAWN_EDGES), and the most connections among them. */
+  undrawn: { edges: number; maxConnections: number };
   services: number;
   legend: { namespace: string; color: string }[];
 }
@@ -150,7 +154,12 @@ export function buildGraphView(model: ReportModel, rows: ServiceRow[]): GraphVie
   const services = full.nodes.filter((n) => n.kind === 'service').length;
   const grouped = services > MAX_SERVICE_NODES;
   const nsOf = (svc: string) => model.namespaces.get(svc) ?? '';
-  const graph = grouped ? FlowGraphBuilder.groupByNamespace(full, nsOf) : full;
+  const all = grouped ? FlowGraphBuilder.groupByNamespace(full, nsOf) : full;
+  const busiest = [...all.edges].sort((a, b) => b.connections - a.connections || (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+  const kept = busiest.slice(0, MAX_DRAWN_EDGES);
+  const rest = busiest.slice(MAX_DRAWN_EDGES);
+  const graph = { ...all, edges: kept };
+  const undrawn = { edges: rest.length, maxConnections: rest[0]?.connections ?? 0 };
   const colors = namespaceColors(full.nodes.filter((n) => n.kind === 'service').map((n) => nsOf(n.id)));
   const rowBySvc = new Map(rows.map((r) => [r.svc === '' ? SPECIAL_NODES.unattributed : r.svc, r]));
   const alerts = alertsBySvc(model);
@@ -178,6 +187,6 @@ export function buildGraphView(model: ReportModel, rows: ServiceRow[]): GraphVie
   });
   const legend = [...colors].map(([namespace, color]) => ({ namespace, color }));
   if (full.nodes.some((n) => n.kind === 'service' && !nsOf(n.id))) legend.push({ namespace: '', color: UNKNOWN_NAMESPACE_COLOR });
-  return { layout, nodes, edges, grouped, services, legend };
+  return { layout, nodes, edges, grouped, undrawn, services, legend };
 }
 
