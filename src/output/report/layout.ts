@@ -84,8 +84,13 @@ export const DENSE_EDGES = 100;
 export const LOOP_SIZE = 30;
 /** Edge labels are drawn at this fraction of the node label size. */
 export const EDGE_LABEL_EM = 0.85;
-const MIN_BULGE = 36;
-const LABEL_TRIES = 4;
+/** How far a chord's control points reach towards the centre, as a share of its length. */
+const REACH = 0.4;
+/** The reach of the second direction between two nodes, relative to the first. */
+const SECOND_REACH = 0.55;
+/** Sideways lean of a chord (to the left of its direction), as a share of its length. */
+const LEAN = 0.06;
+const LABEL_TRIES = 6;
 const LABEL_PLACE_MAX = 300;
 /** Radians from the inward direction: clear of the self-loop (±0.5) and of the outward label. */
 const BADGE_ANGLE = 1.25;
@@ -214,18 +219,27 @@ function selfLoop(p: PlacedNode): Geometry {
   return { self: true, d, start: rp(start), end: rp(end), controls: [rp(c1), rp(c2)], mid: rp(add(p, inward, p.r + LOOP_SIZE * 0.75 + 10)), across: side };
 }
 
-function chord(a: PlacedNode, b: PlacedNode): Geometry {
-  const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+/**
+ * A cubic curve that leaves each node heading for the circle's centre (so it never runs along the
+ * rim over a neighbour), reaching in by a share of the chord's length: a→b and b→a reach in by
+ * different amounts and lean to opposite sides, so both stay visible.
+ */
+function chord(a: PlacedNode, b: PlacedNode, center: Point): Geometry {
   const len = Math.hypot(b.x - a.x, b.y - a.y);
   const dir = unit(a, b);
-  // Left of the direction of travel (screen coordinates), a fifth of the chord's length (at least
-  // MIN_BULGE, so a→b and b→a between neighbours stay apart, mirror images of each other).
-  const c = add(mid, { x: dir.y, y: -dir.x }, Math.max(len * 0.2, MIN_BULGE));
-  const start = add(a, unit(a, c), a.r);
-  const end = add(b, unit(b, c), b.r + ARROW_ROOM);
-  const d = `M${fmt(start.x)},${fmt(start.y)} Q${fmt(c.x)},${fmt(c.y)} ${fmt(end.x)},${fmt(end.y)}`;
-  const m = { x: 0.25 * start.x + 0.5 * c.x + 0.25 * end.x, y: 0.25 * start.y + 0.5 * c.y + 0.25 * end.y };
-  return { self: false, d, start: rp(start), end: rp(end), controls: [rp(c)], mid: rp(m), across: { x: dir.y, y: -dir.x } };
+  const left = { x: dir.y, y: -dir.x };
+  const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+  const toCentre = Math.hypot(center.x - mid.x, center.y - mid.y) < 1 ? left : unit(mid, center);
+  const first = toCentre.x * left.x + toCentre.y * left.y >= 0;
+  const reach = len * (first ? REACH : REACH * SECOND_REACH);
+  const lean = add({ x: 0, y: 0 }, left, len * LEAN);
+  const c1 = add(add(a, unit(a, center), reach), lean);
+  const c2 = add(add(b, unit(b, center), reach), lean);
+  const start = add(a, unit(a, c1), a.r);
+  const end = add(b, unit(b, c2), b.r + ARROW_ROOM);
+  const d = `M${fmt(start.x)},${fmt(start.y)} C${fmt(c1.x)},${fmt(c1.y)} ${fmt(c2.x)},${fmt(c2.y)} ${fmt(end.x)},${fmt(end.y)}`;
+  const m = { x: (start.x + 3 * c1.x + 3 * c2.x + end.x) / 8, y: (start.y + 3 * c1.y + 3 * c2.y + end.y) / 8 };
+  return { self: false, d, start: rp(start), end: rp(end), controls: [rp(c1), rp(c2)], mid: rp(m), across: left };
 }
 
 /** Extent of everything drawn, to size the canvas. */
@@ -301,6 +315,7 @@ export function layoutGraph(nodes: readonly LayoutInputNode[], edges: readonly L
   const dy = MARGIN - box.y0;
   const placed = ring.nodes.map((p) => ({ ...p, x: round1(p.x + dx), y: round1(p.y + dy), badge: rp({ x: p.badge.x + dx, y: p.badge.y + dy }), label: { ...p.label, x: round1(p.label.x + dx), y: round1(p.label.y + dy), rotate: round1(p.label.rotate) } }));
   const byId = new Map(placed.map((p) => [p.id, p]));
+  const center = { x: dx, y: dy };
   const maxWeight = edges.reduce((m, e) => Math.max(m, e.weight), 1);
   const placedEdges: PlacedEdge[] = [];
   const sortedEdges = [...edges].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
@@ -308,7 +323,7 @@ export function layoutGraph(nodes: readonly LayoutInputNode[], edges: readonly L
   for (const e of sortedEdges) {
     const a = byId.get(e.from);
     const b = byId.get(e.to);
-    if (a && b) geometry.set(e, a === b ? selfLoop(a) : chord(a, b));
+    if (a && b) geometry.set(e, a === b ? selfLoop(a) : chord(a, b, center));
   }
   const labels = placeEdgeLabels(geometry, placed, fontSize, radial);
   for (const [e, g] of geometry) {
