@@ -2,8 +2,7 @@
 // network namespace, per-service activity, alerts, timeline) from an output directory.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { bytes } from '../output/report/format.js';
-import { buildReport, REPORT_FILE, SUMMARY_FILE, writeReport } from '../output/report/index.js';
+import { REPORT_FILE, SUMMARY_FILE } from '../output/report/names.js';
 import { warnLine } from './common.js';
 
 interface ReportOptions {
@@ -38,6 +37,9 @@ Examples:
   $ clarion-enrich add-services prov.json svc.json -o out/ --report      # same page, same run`,
     )
     .action(async (dir: string, opts: ReportOptions) => {
+      // Loaded when used: every other command starts without the report's modules.
+      const { buildReport, writeReport } = await import('../output/report/index.js');
+      const { bytes } = await import('../output/report/format.js');
       const source = { dir, ...(opts.summary ? { summaryPath: opts.summary } : {}) };
       if (opts.output === '-') {
         const { html, model } = await buildReport(source);

@@ -3,8 +3,8 @@ import { writeFileAtomic } from '../files.js';
 import { loadReportModel, type ReportModel, type ReportSource } from './model.js';
 import { renderReport } from './page.js';
 
-export { type ReportSource, SUMMARY_FILE } from './model.js';
-export const REPORT_FILE = 'report.html';
+export { type ReportSource } from './model.js';
+export { REPORT_FILE, SUMMARY_FILE } from './names.js';
 
 export async function buildReport(source: ReportSource): Promise<{ html: string; model: ReportModel }> {
   const model = await loadReportModel(source);

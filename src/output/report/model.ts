@@ -11,10 +11,9 @@ import { ALERT_COLUMNS, type AlertData, AlertCollector, REQUIRED_ALERT_COLUMNS }
 import { readCsvColumns } from './csv-read.js';
 import { type FlowGraph, FlowGraphBuilder, flowRecord } from './flows.js';
 import { PROCESS_COLUMNS, ProcessStatsBuilder, type ServiceProcesses } from './processes.js';
+import { ALERTS_FILE, SUMMARY_FILE } from './names.js';
 import { parseReportSummary, type ReportSummary } from './summary-schema.js';
 
-export const SUMMARY_FILE = 'summary.json';
-export const ALERTS_FILE = 'alerts.csv';
 
 export interface ReportSource {
   /** The output directory of add-services, preprocess or detect. */
