@@ -90,6 +90,9 @@ const REACH = 0.4;
 const SECOND_REACH = 0.55;
 /** Sideways lean of a chord (to the left of its direction), as a share of its length. */
 const LEAN = 0.06;
+/** Floors for short chords (neighbours), in pixels: the two directions stay apart. */
+const MIN_REACH = 36;
+const MIN_LEAN = 5;
 const LABEL_TRIES = 6;
 const LABEL_PLACE_MAX = 300;
 /** Radians from the inward direction: clear of the self-loop (±0.5) and of the outward label. */
@@ -231,8 +234,8 @@ function chord(a: PlacedNode, b: PlacedNode, center: Point): Geometry {
   const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
   const toCentre = Math.hypot(center.x - mid.x, center.y - mid.y) < 1 ? left : unit(mid, center);
   const first = toCentre.x * left.x + toCentre.y * left.y >= 0;
-  const reach = len * (first ? REACH : REACH * SECOND_REACH);
-  const lean = add({ x: 0, y: 0 }, left, len * LEAN);
+  const reach = Math.max(len * REACH, MIN_REACH) * (first ? 1 : SECOND_REACH);
+  const lean = add({ x: 0, y: 0 }, left, Math.max(len * LEAN, MIN_LEAN));
   const c1 = add(add(a, unit(a, center), reach), lean);
   const c2 = add(add(b, unit(b, center), reach), lean);
   const start = add(a, unit(a, c1), a.r);

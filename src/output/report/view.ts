@@ -19,7 +19,7 @@ const SPECIAL_ORDER: Record<string, number> = { [SPECIAL_NODES.unattributed]: 0,
 
 export const SPECIAL_TEXT = {
   unattributed: 'processes on this node that no service explains (host processes, ambiguous or unknown pods)',
-  host: 'private, link-local or CGNAT addresses that no Service or pod explains: the node, other nodes, cluster infrastructure',
+  host: 'private, link-local, CGNAT or other local-network addresses that no Service or pod explains: the node, other nodes, cluster infrastructure',
   external: 'public addresses',
 } as const;
 
