@@ -9,6 +9,7 @@ import { type CommandIo, PROCESS_IO } from './commands/cluster-options.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerMapNamespaces } from './commands/map-namespaces.js';
 import { registerPreprocess } from './commands/preprocess.js';
+import { registerReport } from './commands/report.js';
 
 /** `io`: where commands write (tests run the program in-process with their own). */
 export function buildProgram(io: CommandIo = PROCESS_IO): Command {
@@ -28,6 +29,7 @@ export function buildProgram(io: CommandIo = PROCESS_IO): Command {
   registerFetch(program, io);
   registerDetect(program);
   registerMapNamespaces(program);
+  registerReport(program);
   program.addHelpText(
     'after',
     `

@@ -17,6 +17,7 @@ import {
   printSummary,
   progressReporter,
   warnLine,
+  writeRunReport,
 } from './common.js';
 
 interface AddServicesOptions extends ClusterSourceOptions {
@@ -28,6 +29,7 @@ interface AddServicesOptions extends ClusterSourceOptions {
   strict?: boolean;
   safeCsv?: boolean;
   json?: boolean;
+  report?: boolean;
   progress: boolean;
 }
 
@@ -64,6 +66,7 @@ export function registerAddServices(program: Command): void {
     .option('--strict', 'treat a truncated capture (no closing ], half a last line) as an error (exit 3)')
     .option('--safe-csv', 'defuse spreadsheet formulas: values starting with = + - @ tab CR get a leading \' (OWASP); output is no longer exact')
     .option('--json', 'print the run summary as JSON on stdout (for CI) instead of text on stderr')
+    .option('--report', 'also write report.html in --out-dir: one self-contained page (see `clarion-enrich report`)')
     .option('--no-progress', 'no progress line on stderr (it only appears on a terminal anyway)')
     .option('--from-cluster', 'fetch services, pods and EndpointSlices from the cluster instead of a file')
     .option('--save-cluster <file>', 'with --from-cluster: keep what was fetched as a kubectl List, to reproduce the run');
@@ -115,5 +118,6 @@ Examples:
       (result) => (summary = buildSummary('add-services', match, result, clusterInfo(cluster), startedAt)),
     ).finally(clearProgressLine);
     printSummary(summary!, opts.json === true);
+    if (opts.report) await writeRunReport(opts.outDir, summary!);
   });
 }

@@ -1,6 +1,8 @@
 // Pieces add-services and preprocess share: where cluster objects come from, the ns-map,
 // progress on a terminal, and how the summary is printed.
+import { join } from 'node:path';
 import { writeFileAtomic } from '../output/files.js';
+import { REPORT_FILE } from '../output/report/names.js';
 import { loadNsMap, type NsMapEntry } from '../kubernetes/ns-map.js';
 import { UsageError } from '../errors.js';
 import { fetchClusterObjects } from '../kubernetes/fetch.js';
@@ -112,4 +114,15 @@ export function printSummary(summary: RunSummary, json: boolean): void {
 export function warnLine(message: string): void {
   clearProgressLine();
   process.stderr.write(`clarion-enrich: warning: ${message}\n`);
+}
+
+/** `--report`: the HTML page beside the outputs, from this run's summary (same module as `report DIR`). */
+export async function writeRunReport(outDir: string, summary: RunSummary): Promise<void> {
+  // Loaded when used: runs without --report start without the report's modules.
+  const { writeReport } = await import('../output/report/index.js');
+  const { bytes } = await import('../output/report/format.js');
+  const target = join(outDir, REPORT_FILE);
+  const written = await writeReport({ dir: outDir, summary }, target);
+  for (const m of written.missing) process.stderr.write(`clarion-enrich: report: ${m}\n`);
+  process.stderr.write(`clarion-enrich: report written to ${target} (${bytes(written.bytes)})\n`);
 }

@@ -67,6 +67,7 @@ export interface PreprocessFlags extends ClusterSourceOptions {
   strict?: boolean;
   safeCsv?: boolean;
   json?: boolean;
+  report?: boolean;
   progress: boolean;
 }
 

@@ -7,7 +7,7 @@ import { distinctCaptures, expandCaptures } from '../pipeline/inputs.js';
 import { type DatasetResult, runDataset } from '../pipeline/run.js';
 import { PREPROCESS_FILES } from '../pipeline/tables.js';
 import { addClusterOptions } from './cluster-options.js';
-import { assertStdinOnce, clearProgressLine, clusterInfo, collect, loadCluster, loadOptionalNsMap, printSummary, progressReporter, warnLine } from './common.js';
+import { assertStdinOnce, clearProgressLine, clusterInfo, collect, loadCluster, loadOptionalNsMap, printSummary, progressReporter, warnLine, writeRunReport } from './common.js';
 import { DEFAULT_CONFIG_FILE, type PreprocessFlags, type PreprocessSettings, configFor, preprocessSettings } from './preprocess-settings.js';
 
 export function registerPreprocess(program: Command): void {
@@ -46,6 +46,7 @@ export function registerPreprocess(program: Command): void {
     .option('--strict', 'a truncated capture is an error (exit 3)')
     .option('--safe-csv', 'defuse spreadsheet formulas: values starting with = + - @ tab CR get a leading \' (OWASP); output is no longer exact')
     .option('--json', 'print the summary as JSON on stdout (it is also written to <dir>/summary.json)')
+    .option('--report', 'also write report.html in the output directory (see `clarion-enrich report`)')
     .option('--no-progress', 'no progress line on stderr')
     .option('--from-cluster', 'fetch services, pods and EndpointSlices from the cluster')
     .option('--save-cluster <file>', 'with --from-cluster: keep what was fetched');
@@ -105,6 +106,7 @@ Examples:
       (result) => (summary = buildSummary('preprocess', match, result, clusterInfo(cluster), startedAt, filtersSummary(settings, result))),
     ).finally(clearProgressLine);
     printSummary(summary!, flags.json === true);
+    if (flags.report) await writeRunReport(settings.outDir, summary!);
   });
 }
 
