@@ -67,12 +67,13 @@ console.log(`Top ${top} functions by self time:`);
 // Where the time goes, by the nearest frame of the project's own code (dist/<dir>/<file>):
 // node internals (Buffer writes, RegExp, decoding) are charged to the project function calling them.
 const BUCKETS = [
-  [/dist\/pipeline\/write\.js/, 'pass 2: spool → CSV rows (pipeline/write.js)'],
+  [/dist\/pipeline\/(segment-write|pass2)\.js/, 'pass 2: spool → CSV rows (pipeline/segment-write.js)'],
+  [/dist\/pipeline\/(record-log|pass1)\.js/, 'record log + replay to the observers (pipeline/record-log.js, pass1.js)'],
   [/dist\/attribution\//, 'attribution (attribution/*)'],
   [/dist\/provenance\/id-index\.js/, 'vertex ids (provenance/id-index.js)'],
   [/dist\/provenance\/flat-edge\.js/, 'edge fast scan (provenance/flat-edge.js)'],
   [/dist\/output\/csv\.js|dist\/pipeline\/tables\.js/, 'CSV fields/columns, pass 1 (csv.js, tables.js)'],
-  [/dist\/pipeline\/(scan|spool)\.js/, 'row building, pass 1 (pipeline/scan.js, spool.js)'],
+  [/dist\/pipeline\/(segment-scan|spool|spool-format)\.js/, 'row building, pass 1 (pipeline/segment-scan.js, spool.js)'],
   [/dist\/provenance\/reader\.js/, 'line split + JSON.parse (provenance/reader.js)'],
   [/dist\/provenance\/(input|records)\.js/, 'input read, sha256, record check (input.js, records.js)'],
   [/dist\//, 'other project code'],
@@ -86,8 +87,8 @@ const bucketOf = (id) => {
     const url = byId.get(n).callFrame.url;
     if (/string_decoder/.test(url)) return 'input decode (StringDecoder)';
     if (/dist\/output\/files\.js/.test(url)) {
-      // Buffer encoding/copies behind BufferedFile: pass 2 when called from pipeline/write.js.
-      for (let m = n; m !== undefined; m = parent.get(m)) if (/dist\/pipeline\/write\.js/.test(byId.get(m).callFrame.url)) return 'pass 2: output encoding + writes (output/files.js)';
+      // Buffer encoding/copies behind BufferedFile: pass 2 when called from pipeline/segment-write.js.
+      for (let m = n; m !== undefined; m = parent.get(m)) if (/dist\/pipeline\/segment-write\.js/.test(byId.get(m).callFrame.url)) return 'pass 2: output encoding + writes (output/files.js)';
       return 'pass 1: spool encoding + writes (output/files.js)';
     }
     for (const [re, name] of BUCKETS) if (re.test(url)) return name;

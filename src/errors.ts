@@ -33,6 +33,17 @@ export class InputError extends CliError {
   }
 }
 
+/** A bad record at a line of an input: the parts kept apart, so a line counted within a segment can be re-based. */
+export class InputLineError extends InputError {
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${source}:${line}: ${reason}`);
+  }
+}
+
 export class KubernetesError extends CliError {
   constructor(message: string) {
     super(message, ExitCode.kubernetes);

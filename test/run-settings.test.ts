@@ -36,12 +36,15 @@ describe('outputHeader', () => {
 });
 
 describe('effectiveJobs', () => {
-  it('at most one worker per capture and per core; stdin in this thread', () => {
-    expect(effectiveJobs(8, ['a', 'b', 'c'], 2)).toBe(2);
-    expect(effectiveJobs(8, ['a', 'b'], 16)).toBe(2);
-    expect(effectiveJobs(2, ['a', 'b', 'c'], 16)).toBe(2);
-    expect(effectiveJobs(4, ['a', '-'], 16)).toBe(1);
-    expect(effectiveJobs(1, ['a', 'b'], 16)).toBe(1);
+  it('at most one thread per segment and per core (default: every core); stdin in this thread', () => {
+    // (requested, captures, segments, cores)
+    expect(effectiveJobs(8, ['a', 'b', 'c'], 3, 2)).toBe(2);
+    expect(effectiveJobs(8, ['a', 'b'], 2, 16)).toBe(2);
+    expect(effectiveJobs(8, ['a'], 5, 16)).toBe(5);
+    expect(effectiveJobs(2, ['a', 'b', 'c'], 3, 16)).toBe(2);
+    expect(effectiveJobs(4, ['a', '-'], 9, 16)).toBe(1);
+    expect(effectiveJobs(1, ['a', 'b'], 2, 16)).toBe(1);
+    expect(effectiveJobs(undefined, ['a'], 9, 3)).toBe(3);
   });
 });
 
@@ -97,7 +100,7 @@ describe('preprocessSettings (flags over the config file over defaults)', () => 
   const cli = () => false;
   const flags = (extra: object = {}) => ({ progress: true, ...extra });
   it('defaults', () => {
-    expect(preprocessSettings(['c.json'], flags(), {}, cli)).toMatchObject({ inputs: ['c.json'], match: 'auto', outDir: '.', jobs: 1, dropSubtypes: [], excludeProbes: false, safeCsv: false, servicesFile: undefined });
+    expect(preprocessSettings(['c.json'], flags(), {}, cli)).toMatchObject({ inputs: ['c.json'], match: 'auto', outDir: '.', jobs: undefined, dropSubtypes: [], excludeProbes: false, safeCsv: false, servicesFile: undefined });
   });
 
   it('the config fills what flags leave out; flags win', () => {

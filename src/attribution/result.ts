@@ -1,5 +1,7 @@
 // What an attribution says about one vertex; many vertices share one result object.
-import type { Annotations } from '../provenance/records.js';
+import type { EdgeFacts, RecordObserver } from '../provenance/records.js';
+
+export type { EdgeFacts };
 
 /**
  * The evidence kind that decided (or, for ambiguous rows, produced the candidates):
@@ -73,32 +75,26 @@ export interface FlowTable {
  */
 export type FlowFilter = (v: number) => string | undefined;
 
-/** Everything the writer needs after pass 1. */
-export interface AttributionOutcome {
+/** What writing rows needs to know of each vertex (the row policies read this). */
+export interface OutcomeView {
   /** undefined: the matcher drops this vertex (legacy); otherwise its result (possibly UNATTRIBUTED). */
   resultOf(vertex: number): AttributionResult | undefined;
   /** Kubelet exec-probe process (or an artifact only such processes touched). */
   isProbeOnly(vertex: number): boolean;
+}
+
+/** Everything the writer needs after pass 1. */
+export interface AttributionOutcome extends OutcomeView {
   netns: NetnsReport[];
   /** Service-to-service connections, from sockets that `filter` keeps. */
   flows(filter?: FlowFilter): FlowTable;
   notes: string[];
 }
 
-/** The edge annotations attribution reads (an edge's full annotations satisfy this). */
-export interface EdgeFacts {
-  operation?: string | undefined;
-  time?: string | undefined;
-}
-
 /**
  * Observes records in file order during pass 1, then decides. Strings handed over may be kept:
  * the reader guarantees they are not slices pinning the input text.
  */
-export interface Attributor {
-  process(vertex: number, ann: Annotations): void;
-  artifact(vertex: number, ann: Annotations): void;
-  otherVertex(vertex: number, ann: Annotations): void;
-  edge(type: string, from: number, to: number, facts: EdgeFacts): void;
+export interface Attributor extends RecordObserver {
   finish(): AttributionOutcome;
 }

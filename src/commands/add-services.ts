@@ -19,6 +19,7 @@ import {
   warnLine,
   writeRunReport,
 } from './common.js';
+import { parseJobs } from './preprocess-settings.js';
 
 interface AddServicesOptions extends ClusterSourceOptions {
   outDir: string;
@@ -29,6 +30,7 @@ interface AddServicesOptions extends ClusterSourceOptions {
   strict?: boolean;
   safeCsv?: boolean;
   json?: boolean;
+  jobs?: string;
   report?: boolean;
   progress: boolean;
 }
@@ -65,6 +67,7 @@ export function registerAddServices(program: Command): void {
     .option('--skip-invalid', 'write malformed records to <out-dir>/rejected.ndjson and go on, instead of stopping')
     .option('--strict', 'treat a truncated capture (no closing ], half a last line) as an error (exit 3)')
     .option('--safe-csv', 'defuse spreadsheet formulas: values starting with = + - @ tab CR get a leading \' (OWASP); output is no longer exact')
+    .option('--jobs <n>', 'worker threads (default: one per core); a large plain capture is read in segments in parallel; output is identical to --jobs 1')
     .option('--json', 'print the run summary as JSON on stdout (for CI) instead of text on stderr')
     .option('--report', 'also write report.html in --out-dir: one self-contained page (see `clarion-enrich report`)')
     .option('--no-progress', 'no progress line on stderr (it only appears on a terminal anyway)')
@@ -106,7 +109,7 @@ Examples:
         outDir: opts.outDir,
         files: ADD_SERVICES_FILES,
         policy: { command: 'add-services', onlyAttributed: opts.onlyAttributed === true },
-        jobs: 1,
+        jobs: parseJobs(opts.jobs),
         filters: {},
         skipInvalid: opts.skipInvalid === true,
         strict: opts.strict === true,

@@ -10,6 +10,14 @@ import type { ClusterSourceOptions } from './common.js';
 
 export const DEFAULT_CONFIG_FILE = 'clarion-enrich.config.json';
 
+/** --jobs: a positive whole number; undefined (not given) means one thread per core. */
+export function parseJobs(raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const jobs = Number(raw);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs "${raw}": expected a positive whole number`);
+  return jobs;
+}
+
 const TIME_EXPECTED = 'expected epoch seconds (1701959634.2) or an ISO 8601 string ("2023-12-07T14:33:54Z"; no zone = UTC)';
 const TimeSchema = z.union([z.number(), z.string()], { error: TIME_EXPECTED }).refine((v) => !Number.isNaN(timeOrNaN(v)), TIME_EXPECTED);
 const ClusterSchema = z.strictObject({
@@ -82,7 +90,8 @@ export interface PreprocessSettings {
   excludeProbes: boolean;
   onlyAttributed: boolean;
   namespaces: string[] | undefined;
-  jobs: number;
+  /** Threads; undefined: one per core. */
+  jobs: number | undefined;
   skipInvalid: boolean;
   strict: boolean;
   safeCsv: boolean;
@@ -164,9 +173,7 @@ export function preprocessSettings(captureArgs: readonly string[], flags: Prepro
   const since = optionalTime(flags.since ?? f.since, '--since');
   const until = optionalTime(flags.until ?? f.until, '--until');
   if (since !== undefined && until !== undefined && since > until) throw new UsageError('--since is after --until');
-  const jobsRaw = flags.jobs ?? config.jobs ?? 1;
-  const jobs = Number(jobsRaw);
-  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs "${jobsRaw}": expected a positive whole number`);
+  const jobs = parseJobs(flags.jobs ?? config.jobs);
   return {
     inputs,
     match,

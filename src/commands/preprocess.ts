@@ -41,7 +41,7 @@ export function registerPreprocess(program: Command): void {
     .option('--exclude-probes', 'drop kubelet exec-probe processes, and edges and artifacts only they touched')
     .option('--only-attributed', 'drop rows whose service is ambiguous (kept by default: svc empty, svc_candidates lists the services)')
     .option('--k8s-namespace <ns>', 'keep only services in this Kubernetes namespace (repeatable)', collect)
-    .option('--jobs <n>', 'captures processed in parallel (worker threads, at most one per capture and core); output is identical to --jobs 1')
+    .option('--jobs <n>', 'worker threads (default: one per core); large plain captures are read in segments in parallel, gzip ones one per thread; output is identical to --jobs 1')
     .option('--skip-invalid', 'write malformed records to <dir>/rejected.ndjson and go on')
     .option('--strict', 'a truncated capture is an error (exit 3)')
     .option('--safe-csv', 'defuse spreadsheet formulas: values starting with = + - @ tab CR get a leading \' (OWASP); output is no longer exact')

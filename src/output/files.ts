@@ -23,17 +23,6 @@ function returnBlock(block: Buffer): void {
   if (blockPool.length < MAX_POOLED) blockPool.push(block);
 }
 
-/** Bytes before each spool record's body (see writeRecord). */
-export const RECORD_HEADER = 20;
-
-function writeHeader(buf: Buffer, at: number, n0: number, n1: number, n2: number, n3: number, length: number): void {
-  buf.writeInt32LE(n0, at);
-  buf.writeInt32LE(n1, at + 4);
-  buf.writeInt32LE(n2, at + 8);
-  buf.writeInt32LE(n3, at + 12);
-  buf.writeInt32LE(length, at + 16);
-}
-
 /**
  * Appends text (encoded straight into a byte block, no joining of strings) and byte ranges,
  * writing them out in ~1 MB blocks. Callers await flush() when `full` says so.
@@ -48,11 +37,18 @@ export class BufferedFile {
     readonly path: string,
     private readonly handle: FileHandle,
     private readonly hash: Hash | undefined,
+    /** Where the next block goes in the file; undefined: appended at the file's own position. */
+    private filePosition: number | undefined = undefined,
   ) {}
 
   /** `hash`: keep a SHA-256 of everything written (sha256() after close). */
   static async create(path: string, options: { hash?: boolean } = {}): Promise<BufferedFile> {
     return new BufferedFile(path, await open(path, 'w'), options.hash ? createHash('sha256') : undefined);
+  }
+
+  /** An existing file written from byte `position` on (several writers fill disjoint ranges of one file). */
+  static async openAt(path: string, position: number): Promise<BufferedFile> {
+    return new BufferedFile(path, await open(path, 'r+'), undefined, position);
   }
 
   /** Hex SHA-256 of the bytes written (files created with `hash`), once closed. */
@@ -63,16 +59,20 @@ export class BufferedFile {
 
   private digest: string | undefined;
 
-  write(s: string): void {
+  /** Appends text as UTF-8; returns the number of bytes. */
+  write(s: string): number {
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
     if (s.length * 3 > this.block.length - this.used) {
       this.seal();
       if (s.length * 3 > BLOCK) {
-        this.queued.push(Buffer.from(s, 'utf8'));
-        return;
+        const bytes = Buffer.from(s, 'utf8');
+        this.queued.push(bytes);
+        return bytes.length;
       }
     }
-    this.used += this.block.write(s, this.used, 'utf8');
+    const n = this.block.write(s, this.used, 'utf8');
+    this.used += n;
+    return n;
   }
 
   writeBytes(source: Buffer, start: number, end: number): void {
@@ -94,46 +94,21 @@ export class BufferedFile {
   }
 
   /**
-   * A spool record: five int32 (little-endian) — the four numbers given and the body's byte
-   * length — then the body as UTF-8. Binary framing: no number formatting, no scanning for line ends.
+   * Direct building in the current block: makes room for at most `n` bytes from `position` and
+   * returns the block to write them into (then setPosition(end)); undefined when `n` exceeds a block.
    */
-  writeRecord(n0: number, n1: number, n2: number, n3: number, body: string): void {
-    if (body.length * 3 + RECORD_HEADER > this.block.length - this.used) {
-      this.seal();
-      if (body.length * 3 + RECORD_HEADER > BLOCK) {
-        const bytes = Buffer.from(body, 'utf8');
-        const whole = Buffer.allocUnsafe(RECORD_HEADER + bytes.length);
-        writeHeader(whole, 0, n0, n1, n2, n3, bytes.length);
-        bytes.copy(whole, RECORD_HEADER);
-        this.queued.push(whole);
-        return;
-      }
-    }
-    const at = this.used;
-    const length = this.block.write(body, at + RECORD_HEADER, 'utf8');
-    writeHeader(this.block, at, n0, n1, n2, n3, length);
-    this.used = at + RECORD_HEADER + length;
-  }
-
-  /**
-   * Direct building of a spool record: makes room for a body of at most `maxBody` bytes and returns
-   * the block, the body to be written from `recordBodyStart`; endRecord then writes the header.
-   * undefined when such a body would not fit a block (use writeRecord).
-   */
-  beginRecord(maxBody: number): Buffer | undefined {
-    if (maxBody + RECORD_HEADER > BLOCK) return undefined;
-    if (maxBody + RECORD_HEADER > this.block.length - this.used) this.seal();
+  room(n: number): Buffer | undefined {
+    if (n > BLOCK) return undefined;
+    if (n > this.block.length - this.used) this.seal();
     return this.block;
   }
 
-  get recordBodyStart(): number {
-    return this.used + RECORD_HEADER;
+  get position(): number {
+    return this.used;
   }
 
-  endRecord(n0: number, n1: number, n2: number, n3: number, bodyEnd: number): void {
-    const at = this.used;
-    writeHeader(this.block, at, n0, n1, n2, n3, bodyEnd - at - RECORD_HEADER);
-    this.used = bodyEnd;
+  setPosition(end: number): void {
+    this.used = end;
   }
 
   /** A non-negative integer in decimal and a comma, straight into the block (no string per row). */
@@ -181,7 +156,11 @@ export class BufferedFile {
         if (this.failure) return;
         try {
           let off = 0;
-          while (off < buf.length) off += (await this.handle.write(buf, off, buf.length - off)).bytesWritten;
+          while (off < buf.length) {
+            const position = this.filePosition === undefined ? null : this.filePosition + off;
+            off += (await this.handle.write(buf, off, buf.length - off, position)).bytesWritten;
+          }
+          if (this.filePosition !== undefined) this.filePosition += buf.length;
           this.bytesWritten += buf.length;
           if (buf.byteOffset === 0 && buf.buffer.byteLength === BLOCK) returnBlock(Buffer.from(buf.buffer, 0, BLOCK));
         } catch (err) {
@@ -257,6 +236,8 @@ export const TEMP_MARK = 'clarion-enrich';
 /** A file that exists under its real name only after commit() (or close() then publish()). */
 export class AtomicFile {
   private closed = false;
+  /** Size and digest of content written by other writers (writeAt); publish() reports these. */
+  private external: { bytes: number; sha256: string } | undefined;
 
   private constructor(
     readonly target: string,
@@ -286,7 +267,12 @@ export class AtomicFile {
     await this.close();
     await rename(this.file.path, this.target);
     temporaryPaths.delete(this.file.path);
-    return { bytes: this.file.bytesWritten, sha256: this.file.sha256() };
+    return this.external ?? { bytes: this.file.bytesWritten, sha256: this.file.sha256() };
+  }
+
+  /** The file's content was finished by positional writers (BufferedFile.openAt on its path): its final size and digest. */
+  setContent(bytes: number, sha256: string): void {
+    this.external = { bytes, sha256 };
   }
 
   async commit(): Promise<void> {
@@ -299,6 +285,56 @@ export class AtomicFile {
     if (!this.closed) await this.file.discard();
     await unlink(this.file.path).catch(() => undefined);
     temporaryPaths.delete(this.file.path);
+  }
+}
+
+/**
+ * SHA-256 of a file whose byte ranges are finished in any order by other writers: each range is
+ * hashed (read back) as soon as everything before it is finished, so hashing overlaps the writing.
+ */
+export class RangeHash {
+  private readonly hash = createHash('sha256');
+  private readonly finished = new Map<number, number>();
+  private hashedTo = 0;
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(private readonly path: string) {}
+
+  /** Bytes [start, end) are final. */
+  finish(start: number, end: number): void {
+    if (end <= start) return;
+    this.finished.set(start, end);
+    this.work = this.work.then(() => (this.failure ? undefined : this.advance())).catch((err: unknown) => void (this.failure ??= err as Error));
+  }
+
+  private failure: Error | undefined;
+
+  private async advance(): Promise<void> {
+    if (!this.finished.has(this.hashedTo)) return;
+    const handle = await open(this.path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(4 * BLOCK);
+      for (let end = this.finished.get(this.hashedTo); end !== undefined; end = this.finished.get(this.hashedTo)) {
+        this.finished.delete(this.hashedTo);
+        for (let at = this.hashedTo; at < end; ) {
+          const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, end - at), at);
+          if (bytesRead === 0) throw new Error(`${this.path}: ends at ${at}, expected ${end} bytes`);
+          this.hash.update(buf.subarray(0, bytesRead));
+          at += bytesRead;
+        }
+        this.hashedTo = end;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** The digest once bytes [0, size) are all finished. */
+  async digest(size: number): Promise<string> {
+    await this.work;
+    if (this.failure) throw this.failure;
+    if (this.hashedTo !== size) throw new Error(`${this.path}: ${this.hashedTo} of ${size} bytes finished`);
+    return this.hash.digest('hex');
   }
 }
 

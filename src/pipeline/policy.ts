@@ -1,8 +1,29 @@
 // Which rows each command keeps. Attribution always sees every record; these only shape the output.
 import { OUTSIDE_TIME_WINDOW } from '../attribution/auto.js';
-import type { AttributionOutcome, AttributionResult } from '../attribution/result.js';
-import { Flag } from './scan.js';
-import type { DropReason, RowPolicy } from './write.js';
+import type { AttributionResult, OutcomeView } from '../attribution/result.js';
+import { Flag } from './spool.js';
+
+/** Why a row was left out, for the summary; undefined keeps it. */
+export type DropReason = 'unmatched' | 'unattributed' | 'only-attributed' | 'k8s-namespace' | 'exclude-probes' | 'drop-subtypes' | typeof OUTSIDE_TIME_WINDOW | 'endpoint-removed';
+
+export interface RowPolicy {
+  vertex(v: number, result: AttributionResult | undefined, outcome: OutcomeView, flags: number): DropReason | undefined;
+  /** fromDrop/toDrop: why each endpoint vertex is left out (undefined: kept). */
+  edge(fromDrop: DropReason | undefined, toDrop: DropReason | undefined, flags: number): DropReason | undefined;
+  /** Which filter leaves a socket's connections out of the flows; absent: flows are not filtered. */
+  flow?(socket: number, result: AttributionResult, outcome: OutcomeView, flags: number): DropReason | undefined;
+}
+
+/** A policy as plain data (it crosses threads); policyFromSpec makes the functions. */
+export type PolicySpec =
+  | { command: 'add-services'; onlyAttributed: boolean }
+  | { command: 'preprocess'; legacy: boolean; excludeProbes: boolean; namespaces: string[] | undefined; onlyAttributed: boolean };
+
+export function policyFromSpec(spec: PolicySpec): RowPolicy {
+  return spec.command === 'add-services'
+    ? addServicesPolicy({ onlyAttributed: spec.onlyAttributed })
+    : preprocessPolicy({ legacy: spec.legacy, excludeProbes: spec.excludeProbes, namespaces: spec.namespaces ? new Set(spec.namespaces) : undefined, onlyAttributed: spec.onlyAttributed });
+}
 
 /** add-services: every row the matcher keeps (auto keeps all); --only-attributed drops rows without a service. */
 export function addServicesPolicy(options: { onlyAttributed: boolean }): RowPolicy {
@@ -36,7 +57,7 @@ const NOT_A_FILTER: ReadonlySet<DropReason | undefined> = new Set(['unmatched', 
  * removed; flows are filtered by the same rules, applied to their socket.
  */
 export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
-  const filterReason = (v: number, result: AttributionResult, outcome: AttributionOutcome, flags: number): DropReason | undefined => {
+  const filterReason = (v: number, result: AttributionResult, outcome: OutcomeView, flags: number): DropReason | undefined => {
     if (f.onlyAttributed && result.svc === '') return 'only-attributed';
     if (flags & Flag.droppedSubtype) return 'drop-subtypes';
     if (f.namespaces && !f.legacy && !f.namespaces.has(result.svcNamespace)) return 'k8s-namespace';
@@ -44,7 +65,7 @@ export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
     return undefined;
   };
   return {
-    vertex(v: number, result: AttributionResult | undefined, outcome: AttributionOutcome, flags: number) {
+    vertex(v: number, result: AttributionResult | undefined, outcome: OutcomeView, flags: number) {
       if (result === undefined) return 'unmatched';
       if (!f.legacy && !result.app) return 'unattributed';
       return filterReason(v, result, outcome, flags);

@@ -1,25 +1,32 @@
-// One pipeline for both commands: scan each capture (pass 1), settle the columns across captures,
-// write the rows (pass 2) into files that appear only when everything succeeded, then the manifest.
-// With --jobs N, captures are scanned and written in worker threads; the output is the same bytes.
+// One pipeline for both commands. Pass 1 scans each capture (a large one in segments, in parallel)
+// and shows every record to the attributor; the columns are settled across captures; pass 2 writes
+// the rows into files that appear only when everything succeeded, then the manifest. The output is
+// the same bytes whatever --jobs is.
 import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
+import { AutoAttributor } from '../attribution/auto.js';
+import { buildClusterModel } from '../attribution/cluster-model.js';
+import { LegacyAttributor } from '../attribution/legacy.js';
 import type { NsMapEntry } from '../attribution/ns-map.js';
-import type { FlowRow, NetnsReport } from '../attribution/result.js';
-import { CliError, InputError } from '../errors.js';
+import { type Attributor, type FlowRow, type NetnsReport, UNATTRIBUTED } from '../attribution/result.js';
+import { InputError } from '../errors.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
 import { csvLine, csvTable, fieldWriter } from '../output/csv.js';
-import type { AtomicFile, BufferedFile } from '../output/files.js';
+import type { AtomicFile } from '../output/files.js';
 import { OutputDir, type WrittenFile, outputError } from '../output/out-dir.js';
+import { fileSha256 } from '../provenance/input.js';
 import type { RejectCode } from '../provenance/records.js';
-import { CaptureJob, type CaptureJobInit, type CaptureScan, type CaptureWritePlan, type CaptureWriteStats, type MatchMode, type PolicySpec } from './capture-job.js';
-import type { RecordFilters } from './scan.js';
-import { type OutputHeader, type OutputNames, TABLES, type TableName, mergeColumns, outputHeader } from './tables.js';
-import type { FromWorker, ToWorker } from './worker.js';
-import type { DropReason, TableWriteStats } from './write.js';
+import { type Executor, WorkerPool, inThreadExecutor } from './executor.js';
+import { type Pass1Capture, type ScannedCapture, scanCaptures } from './pass1.js';
+import { type Pass2Stats, writeTables } from './pass2.js';
+import { type DropReason, type PolicySpec, policyFromSpec } from './policy.js';
+import { planSegments } from './segments.js';
+import type { RecordFilters } from './spool.js';
+import { CAPTURE_COLUMN, type OutputHeader, type OutputNames, TABLES, type TableName, mergeColumns, outputHeader } from './tables.js';
 
-export type { MatchMode } from './capture-job.js';
+export type MatchMode = 'auto' | 'legacy';
 
 export const REJECTED_FILE = 'rejected.ndjson';
 export const MANIFEST_FILE = 'summary.json';
@@ -37,18 +44,30 @@ export interface DatasetOptions {
   strict: boolean;
   /** --safe-csv: values a spreadsheet would run as formulas get a leading `'`. */
   safeCsv: boolean;
-  /** Worker threads for several captures; 1 = all in this thread. Capped at the captures and the cores. */
-  jobs: number;
+  /** Threads for pass 1 and 2 (large plain captures are cut into segments); 1 = all in this thread; undefined = one per core. Capped at the cores. */
+  jobs: number | undefined;
+  /** Bytes per segment of a large capture (segments.ts; tests make it small). */
+  segmentBytes?: number | undefined;
   onWarning: (message: string) => void;
   /** Warnings from before the run (loading the cluster): they lead the run's list. */
   priorWarnings?: string[] | undefined;
   onProgress?: ((source: string, rawBytes: number, sizeBytes: number | undefined, records: number) => void) | undefined;
 }
 
-export interface TableTotals extends TableWriteStats {
+export interface TableTotals {
   /** Records of this kind in the input(s). */
   total: number;
   file: string | null;
+  written: number;
+  /** Edges with an endpoint that no vertex record defined (kept; counted for the summary). */
+  danglingEdges: number;
+  dropped: Partial<Record<DropReason, number>>;
+  /** Written rows per svc value ('' = no service), per attribution kind, per Kubernetes namespace of their service. */
+  perService: Map<string, number>;
+  perKind: Map<string, number>;
+  perNamespace: Map<string, number>;
+  /** Written rows without a service whose candidates are all services (svc empty, svc_candidates set, app). */
+  ambiguous: number;
 }
 
 export interface CaptureReport {
@@ -111,105 +130,56 @@ export function outputFamily(files: OutputNames): string[] {
   return [...Object.values(files), REJECTED_FILE];
 }
 
-/** How a capture's two phases are carried out: here, or in a worker thread. */
-interface Runner {
-  summary: CaptureScan;
-  write(plan: CaptureWritePlan, outs: Partial<Record<TableName, BufferedFile>>, partDir: string): Promise<CaptureWriteStats>;
-}
-
-async function runInThread(init: CaptureJobInit, onProgress: DatasetOptions['onProgress']): Promise<Runner> {
-  const job = await CaptureJob.scan(init, onProgress ? (raw, size, records) => onProgress(init.path === '-' ? '<stdin>' : init.path, raw, size, records) : undefined);
-  return { summary: job.summary, write: (plan, outs) => job.write(plan, outs) };
-}
-
-function workerError(m: { message: string; exitCode: number | undefined }): Error {
-  return m.exitCode === undefined ? new Error(m.message) : new CliError(m.message, m.exitCode);
-}
-
-/** Runs one capture in a worker; `live` holds it until it ends, so a failure elsewhere can end it too. */
-async function runInWorker(init: CaptureJobInit, live: Set<Worker>): Promise<Runner> {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-  live.add(worker);
-  const end = async () => {
-    live.delete(worker);
-    await worker.terminate();
-  };
-  let next: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | undefined;
-  const waitFor = () => new Promise<FromWorker>((resolve, reject) => (next = { resolve, reject }));
-  worker.on('message', (m: FromWorker) => next?.resolve(m));
-  worker.on('error', (e) => next?.reject(e));
-  worker.on('exit', (code) => code !== 0 && next?.reject(new Error(`worker for ${init.path} exited with code ${code}`)));
-  const first = await waitFor();
-  if (first.type === 'error') {
-    await end();
-    throw workerError(first);
-  }
-  if (first.type !== 'scanned') throw new Error('worker protocol: expected scanned');
-  return {
-    summary: first.summary,
-    async write(plan, _outs, partDir) {
-      const parts: Partial<Record<TableName, string>> = {};
-      for (const t of plan.tables) parts[t] = join(partDir, `${init.index}.${t}.part`);
-      const reply = waitFor();
-      worker.postMessage({ type: 'write', plan, parts } satisfies ToWorker);
-      const m = await reply;
-      await end();
-      if (m.type === 'error') throw workerError(m);
-      if (m.type !== 'written') throw new Error('worker protocol: expected written');
-      return m.stats;
-    },
-  };
-}
-
-/** Runs `tasks` with at most `limit` in flight, results in input order; after a failure no new task starts. */
-async function pool<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
-  const results = new Array<T>(tasks.length);
-  let nextIndex = 0;
-  let failed = false;
-  const lanes = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-    while (nextIndex < tasks.length && !failed) {
-      const i = nextIndex++;
-      try {
-        results[i] = await tasks[i]!();
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
-/** Worker threads to use: at most one per capture and per core; stdin is read in this thread. */
-export function effectiveJobs(requested: number, captures: readonly string[], cores = availableParallelism()): number {
+/** Threads to use: at most one per core and per segment of the run; stdin is read in this thread. */
+export function effectiveJobs(requested: number | undefined, captures: readonly string[], segments: number, cores = availableParallelism()): number {
   if (captures.includes('-')) return 1;
-  return Math.max(1, Math.min(requested, captures.length, cores));
+  return Math.max(1, Math.min(requested ?? cores, segments, cores));
 }
 
-async function appendFile(out: BufferedFile, path: string): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const bytes = chunk as Buffer;
-    out.writeBytes(bytes, 0, bytes.length);
-    if (out.full) await out.flush();
-  }
+/** The observers of one capture: the matcher the run uses (detection adds its own in detect). */
+function attributorFor(options: DatasetOptions): Attributor {
+  const window = { since: options.filters.since, until: options.filters.until };
+  return options.match === 'legacy' ? new LegacyAttributor(options.cluster.services) : new AutoAttributor(buildClusterModel(options.cluster), options.nsMap, window);
 }
 
 export async function runDataset(options: DatasetOptions, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
   const out = await OutputDir.open(options.outDir);
-  const live = new Set<Worker>();
+  const run: { exec?: Executor } = {};
   try {
-    return await runInto(out, options, live, summarize);
+    return await runInto(out, options, run, summarize);
   } catch (err) {
     throw outputError(options.outDir, err) ?? err;
   } finally {
-    // Every failure path ends every worker: one still waiting for its `write` message keeps the process alive.
-    await Promise.all([...live].map((w) => w.terminate()));
+    // Every failure path ends every worker: an idle worker keeps the process alive.
+    await run.exec?.close();
     await out.close();
   }
 }
 
-async function runInto(out: OutputDir, options: DatasetOptions, live: Set<Worker>, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
+/** Pass 1 over every capture: segments planned, scanned (in `run.exec`) and attributed. */
+async function scanAll(options: DatasetOptions, spoolDir: string, run: { exec?: Executor }): Promise<{ scanned: ScannedCapture[]; jobs: number }> {
+  const requested = effectiveJobs(options.jobs, options.captures, Number.POSITIVE_INFINITY);
+  const plans = await Promise.all(options.captures.map((path) => planSegments(path, requested, options.segmentBytes)));
+  const jobs = effectiveJobs(options.jobs, options.captures, plans.reduce((n, p) => n + (p.ranges?.length ?? 1), 0));
+  const exec = (run.exec = jobs > 1 ? new WorkerPool(jobs) : inThreadExecutor());
+  const labels = captureLabels(options.captures);
+  const multi = options.captures.length > 1;
+  const captures: Pass1Capture[] = options.captures.map((path, i) => ({ path, label: multi ? labels[i] : undefined, segments: plans[i]!, sha256: plans[i]!.ranges ? fileSha256(path) : undefined }));
+  const onProgress = options.onProgress;
+  const scanned = await scanCaptures(captures, exec, {
+    spoolDir,
+    filters: options.filters,
+    safeCsv: options.safeCsv,
+    skipInvalid: options.skipInvalid,
+    loggedTimes: 'connections',
+    observers: () => ({ attributor: attributorFor(options), others: [] }),
+    onProgress: onProgress && ((i, raw, records) => onProgress(options.captures[i] === '-' ? '<stdin>' : options.captures[i]!, raw, plans[i]!.size, records)),
+  });
+  for (const [i, c] of captures.entries()) if (c.sha256) scanned[i]!.sha256 = await c.sha256;
+  return { scanned, jobs };
+}
+
+async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Executor }, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
   const warnings: string[] = [...(options.priorWarnings ?? [])];
   const warn = (m: string) => {
     warnings.push(m);
@@ -217,35 +187,18 @@ async function runInto(out: OutputDir, options: DatasetOptions, live: Set<Worker
   };
   if (out.staleTemporaries > 0) warn(`${options.outDir}: removed ${out.staleTemporaries} temporary file(s) left by an interrupted run`);
   const spoolDir = await out.spoolDir();
+  const { scanned, jobs } = await scanAll(options, spoolDir, run);
+  checkScans(scanned, options.strict, warn);
   const multi = options.captures.length > 1;
-  const labels = captureLabels(options.captures);
-  const inits: CaptureJobInit[] = options.captures.map((path, index) => ({
-    index,
-    path,
-    label: multi ? labels[index] : undefined,
-    spoolDir,
-    cluster: options.cluster,
-    nsMap: options.nsMap,
-    match: options.match,
-    filters: options.filters,
-    skipInvalid: options.skipInvalid,
-    safeCsv: options.safeCsv,
-  }));
-  const jobs = effectiveJobs(options.jobs, options.captures);
-  const runners =
-    jobs > 1
-      ? await pool(jobs, inits.map((init) => () => runInWorker(init, live)))
-      : await pool(1, inits.map((init) => () => runInThread(init, options.onProgress)));
-  const scans = runners.map((r) => r.summary);
-  checkScans(scans, options.strict, warn);
-
+  const segments = scanned.flatMap((c) => c.segments);
   const finalColumns = {} as Record<TableName, string[]>;
-  for (const t of TABLES) finalColumns[t] = mergeColumns(scans.map((s) => s.columns[t]));
   const totals = {} as Record<TableName, number>;
-  for (const t of TABLES) totals[t] = scans.reduce((n, s) => n + s.rows[t], 0);
+  for (const t of TABLES) {
+    finalColumns[t] = mergeColumns(segments.map((s) => s.columns[t]));
+    totals[t] = segments.reduce((n, s) => n + s.rows[t], 0);
+  }
   // Agent and other vertex types are kept, in a file of their own, only when present.
   const tables = TABLES.filter((t) => t !== 'others' || totals.others > 0);
-
   const outs: Partial<Record<TableName, AtomicFile>> = {};
   const renamedColumns: DatasetResult['renamedColumns'] = {};
   for (const t of tables) {
@@ -253,72 +206,41 @@ async function runInto(out: OutputDir, options: DatasetOptions, live: Set<Worker
     outs[t] = file;
     const header = outputHeader(t, finalColumns[t], multi);
     file.file.write(`${csvLine(header.names, fieldWriter(options.safeCsv))}\n`);
+    await file.close(); // the rows are written at their offsets by pass 2's writers
     if (header.renamed.length > 0) {
       renamedColumns[t] = header.renamed;
       warn(`${options.files[t]}: annotation key(s) ${header.renamed.map((r) => `"${r.annotation}" written as column "${r.column}"`).join(', ')} (the tool's columns keep their names)`);
     }
   }
-  const outFiles: Partial<Record<TableName, BufferedFile>> = {};
-  for (const t of tables) outFiles[t] = outs[t]!.file;
-
-  const plans = scans.map((_, i) => {
-    const ordinalOffsets = {} as Record<TableName, number>;
-    for (const t of TABLES) ordinalOffsets[t] = scans.slice(0, i).reduce((n, s) => n + s.rows[t], 0);
-    return { finalColumns, ordinalOffsets, policy: options.policy, tables } satisfies CaptureWritePlan;
-  });
-  let stats: CaptureWriteStats[];
-  if (jobs > 1) {
-    stats = await Promise.all(runners.map((r, i) => r.write(plans[i]!, {}, spoolDir)));
-    for (let i = 0; i < runners.length; i++) for (const t of tables) await appendFile(outFiles[t]!, join(spoolDir, `${i}.${t}.part`));
-  } else {
-    stats = [];
-    for (let i = 0; i < runners.length; i++) stats.push(await runners[i]!.write(plans[i]!, outFiles, spoolDir));
-  }
+  const stats = await writeTables(scanned, run.exec!, { tables, finalColumns, files: outs, policy: options.policy, safeCsv: options.safeCsv });
   const tableTotals = sumTables(stats, totals, outs);
-  const integrity = integrityOf(scans, tableTotals, warn);
-
-  let flows: DatasetResult['flows'] = { file: null, rows: 0, removedConnections: {} };
-  if (options.match === 'auto') {
-    const rows = stats.flatMap((s, i) => s.flows.rows.map((f) => (multi ? [...flowCells(f), labels[i]!] : flowCells(f))));
-    const file = await out.file(options.files.flows);
-    file.file.write(csvTable(multi ? [...FLOW_COLUMNS, 'capture'] : FLOW_COLUMNS, rows, options.safeCsv));
-    flows = { file: file.target, rows: rows.length, removedConnections: addCounts(stats.map((s) => s.flows.removedConnections)) };
-  }
-
-  const rejectedCount = scans.reduce((n, s) => n + s.read.invalid, 0);
-  let rejectedTarget: string | null = null;
-  if (rejectedCount > 0) {
-    const file = await out.file(REJECTED_FILE);
-    for (const s of scans) if (s.rejectedFile) await appendFile(file.file, s.rejectedFile);
-    rejectedTarget = file.target;
-  }
-
-  // No prototype: a record type named like an Object method must count as itself.
-  const recordsByType: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const s of scans) for (const [k, v] of Object.entries(s.recordsByType)) recordsByType[k] = (recordsByType[k] ?? 0) + v;
+  const integrity = integrityOf(scanned, tableTotals, warn);
+  const flows = options.match === 'auto' ? await writeFlows(out, scanned, options) : { file: null, rows: 0, removedConnections: {} };
+  const rejected = await writeRejected(out, scanned);
+  const labels = captureLabels(options.captures);
   const result: DatasetResult = {
-    captures: scans.map((s, i) => ({
+    captures: scanned.map((s, i) => ({
       path: s.source,
       label: labels[i]!,
-      bytes: s.sizeBytes,
+      bytes: s.bytes,
       sha256: s.sha256,
       gzip: s.gzip,
       layout: s.read.layout,
       records: s.read.records,
       invalid: s.read.invalid,
       truncated: s.read.truncated,
-      netns: s.netns,
+      netns: s.outcome.netns,
     })),
-    recordsByType,
+    recordsByType: addTypeCounts(scanned.map((s) => s.recordsByType)),
     tables: tableTotals,
     flows,
-    rejected: { file: rejectedTarget, count: rejectedCount, byCode: addCounts(scans.map((s) => s.rejectedByCode)) },
+    rejected,
     integrity,
     renamedColumns,
     jobs,
     warnings,
-    notes: [...new Set(scans.flatMap((s) => s.notes))],
-    bytesRead: scans.reduce((n, s) => n + s.sizeBytes, 0),
+    notes: [...new Set(scanned.flatMap((s) => s.outcome.notes))],
+    bytesRead: scanned.reduce((n, s) => n + s.bytes, 0),
     files: [],
     staleRemoved: [],
   };
@@ -331,7 +253,44 @@ async function runInto(out: OutputDir, options: DatasetOptions, live: Set<Worker
   return result;
 }
 
-function checkScans(scans: CaptureScan[], strict: boolean, warn: (m: string) => void): void {
+/** Service-to-service flows from the sockets the row policy keeps. */
+async function writeFlows(out: OutputDir, scanned: ScannedCapture[], options: DatasetOptions): Promise<DatasetResult['flows']> {
+  const multi = scanned.length > 1;
+  const flowFilter = policyFromSpec(options.policy).flow;
+  const tables = scanned.map(({ outcome, vertexFlags }) => outcome.flows(flowFilter && ((v) => flowFilter(v, outcome.resultOf(v) ?? UNATTRIBUTED, outcome, vertexFlags.get(v)))));
+  const rows = tables.flatMap((t, i) => t.rows.map((f) => (multi ? [...flowCells(f), captureLabels(options.captures)[i]!] : flowCells(f))));
+  const file = await out.file(options.files.flows);
+  file.file.write(csvTable(multi ? [...FLOW_COLUMNS, CAPTURE_COLUMN] : FLOW_COLUMNS, rows, options.safeCsv));
+  return { file: file.target, rows: rows.length, removedConnections: addCounts(tables.map((t) => t.removedConnections)) };
+}
+
+/** rejected.ndjson: every segment's rejected records, lines counted from their capture's start. */
+async function writeRejected(out: OutputDir, scanned: ScannedCapture[]): Promise<DatasetResult['rejected']> {
+  const count = scanned.reduce((n, s) => n + s.read.invalid, 0);
+  const byCode = addCounts(scanned.map((s) => s.rejectedByCode));
+  if (count === 0) return { file: null, count, byCode };
+  const file = await out.file(REJECTED_FILE);
+  for (const s of scanned.flatMap((c) => c.segments)) {
+    if (!s.rejectedFile) continue;
+    const lines = createInterface({ input: createReadStream(s.rejectedFile), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line === '') continue;
+      const rec = JSON.parse(line) as { line: number };
+      file.file.write(`${JSON.stringify({ ...rec, line: rec.line + s.lineOffset })}\n`);
+      if (file.file.full) await file.file.flush();
+    }
+  }
+  return { file: file.target, count, byCode };
+}
+
+function addTypeCounts(parts: Record<string, number>[]): Record<string, number> {
+  // No prototype: a record type named like an Object method must count as itself.
+  const out = Object.create(null) as Record<string, number>;
+  for (const p of parts) for (const [k, v] of Object.entries(p)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function checkScans(scans: ScannedCapture[], strict: boolean, warn: (m: string) => void): void {
   for (const s of scans) {
     if (s.read.truncated) {
       const msg = `${s.source}:${s.read.truncated.line}: capture is truncated: ${s.read.truncated.reason}; ${s.read.records} complete records were used`;
@@ -348,12 +307,11 @@ function addCounts<K extends string>(parts: Partial<Record<K, number>>[]): Parti
   return out;
 }
 
-function sumTables(stats: CaptureWriteStats[], totals: Record<TableName, number>, outs: Partial<Record<TableName, AtomicFile>>): Record<TableName, TableTotals> {
+function sumTables(stats: Pass2Stats, totals: Record<TableName, number>, outs: Partial<Record<TableName, AtomicFile>>): Record<TableName, TableTotals> {
   const tableTotals = {} as Record<TableName, TableTotals>;
   for (const t of TABLES) {
     const tt: TableTotals = { total: totals[t], file: outs[t]?.target ?? null, written: 0, danglingEdges: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map(), ambiguous: 0 };
-    for (const s of stats) {
-      const st = s.tables[t];
+    for (const st of stats[t] ?? []) {
       tt.written += st.written;
       tt.danglingEdges += st.danglingEdges;
       tt.ambiguous += st.ambiguous;
@@ -368,7 +326,7 @@ function sumTables(stats: CaptureWriteStats[], totals: Record<TableName, number>
 }
 
 /** Duplicate vertex ids, edges to vertices no record defined, and invalid UTF-8: counted, each warned about once. */
-function integrityOf(scans: CaptureScan[], tables: Record<TableName, TableTotals>, warn: (m: string) => void): Integrity {
+function integrityOf(scans: ScannedCapture[], tables: Record<TableName, TableTotals>, warn: (m: string) => void): Integrity {
   const integrity: Integrity = {
     duplicateVertexIds: scans.reduce((n, s) => n + s.duplicateVertices, 0),
     danglingEdges: tables.edges.danglingEdges,

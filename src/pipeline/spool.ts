@@ -1,12 +1,11 @@
-// The spool side of pass 1: every record as a ready CSV body (see scan.ts for the record format),
-// the columns in first-seen order, and the per-vertex output flags.
+// The row-building side of pass 1: every record as a ready CSV body in its table's spool (format in
+// spool-format.ts), with the columns in first-seen order and the row's output flags.
 import { join } from 'node:path';
-import { BufferedFile } from '../output/files.js';
 import { type FieldWriter, fieldWriter } from '../output/csv.js';
-import { type FlatRecordBytes, PositionalKeys, copyBytes } from '../provenance/flat-edge.js';
+import { type FlatRecordBytes, MAX_KEYS, PositionalKeys, copyBytes } from '../provenance/flat-edge.js';
 import type { IdIndex } from '../provenance/id-index.js';
-import { IntColumn } from '../util/int-column.js';
 import type { EdgeRecord, ProvRecord } from '../provenance/records.js';
+import { SpoolTableWriter } from './spool-format.js';
 import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
 
 /** Output filters that need a record's annotations, so they are applied while it is parsed. */
@@ -17,7 +16,7 @@ export interface RecordFilters {
   dropSubtypes?: ReadonlySet<string> | undefined;
 }
 
-/** Bits of a spool record's flags and of the per-vertex flags (vertexFlags). */
+/** Bits of a spool row's flags and of the per-vertex flags the run keeps (vertexFlags). */
 export const Flag = {
   outsideTimeWindow: 1,
   droppedSubtype: 2,
@@ -26,13 +25,16 @@ export const Flag = {
   defined: 8,
 } as const;
 
+/** The flags a vertex record gives its vertex and its own row (the record filters that need annotations). */
+export function vertexRecordFlags(type: string, ann: Record<string, string>, dropSubtypes: ReadonlySet<string> | undefined): number {
+  return dropSubtypes !== undefined && tableOfVertexType(type) === 'artifacts' && dropSubtypes.has(ann.subtype ?? '') ? Flag.droppedSubtype : 0;
+}
+
 export interface SpoolResult {
   columns: Record<TableName, string[]>;
   rows: Record<TableName, number>;
+  /** Spool base path per table (spool-format.ts). */
   spools: Record<TableName, string>;
-  vertexFlags: IntColumn;
-  /** Vertex records whose id an earlier vertex record already had. */
-  duplicateVertices: number;
 }
 
 class TableSpool {
@@ -40,14 +42,14 @@ class TableSpool {
   rows = 0;
   private readonly scratch: (string | undefined)[] = [];
   constructor(
-    readonly file: BufferedFile,
+    readonly file: SpoolTableWriter,
     private readonly field: FieldWriter,
   ) {}
 
   // Byte-level edges: value ranges by column.
-  private readonly keyColumns = new Int32Array(64);
-  private columnStart = new Int32Array(64);
-  private columnEnd = new Int32Array(64);
+  private readonly keyColumns = new Int32Array(MAX_KEYS);
+  private columnStart = new Int32Array(MAX_KEYS);
+  private columnEnd = new Int32Array(MAX_KEYS);
 
   /** Byte-located keys → columns (a key first seen widens the table). */
   private readonly columnsOfKeys = new PositionalKeys((key) => this.columns.indexOf(key));
@@ -114,7 +116,6 @@ class TableSpool {
 export class SpoolWriter {
   private readonly tables = {} as Record<TableName, TableSpool>;
   private readonly spools = {} as Record<TableName, string>;
-  private readonly vertexFlags = new IntColumn(0);
   private readonly prefix: string;
   /** The prefix as bytes for the byte path; undefined when it would need quoting. */
   private readonly prefixBytes: Buffer | undefined;
@@ -136,11 +137,13 @@ export class SpoolWriter {
     this.timeFiltered = filters.since !== undefined || filters.until !== undefined;
   }
 
-  static async create(spoolDir: string, spoolName: string, filters: RecordFilters, captureLabel: string | undefined, safeCsv: boolean): Promise<SpoolWriter> {
+  /** `seedColumns`: columns each table starts with (segments.ts), before the keys its records bring. */
+  static async create(spoolDir: string, spoolName: string, filters: RecordFilters, captureLabel: string | undefined, safeCsv: boolean, seedColumns?: Record<TableName, string[]>): Promise<SpoolWriter> {
     const w = new SpoolWriter(filters, captureLabel, safeCsv);
     for (const t of TABLES) {
-      w.spools[t] = join(spoolDir, `${spoolName}.${t}.spool`);
-      w.tables[t] = new TableSpool(await BufferedFile.create(w.spools[t]), w.field);
+      w.spools[t] = join(spoolDir, `${spoolName}.${t}`);
+      w.tables[t] = new TableSpool(await SpoolTableWriter.create(w.spools[t]), w.field);
+      for (const key of seedColumns?.[t] ?? []) w.tables[t].columns.indexOf(key);
     }
     return w;
   }
@@ -159,7 +162,7 @@ export class SpoolWriter {
     const head = `${f(p + from)},${f(p + to)},${f(type)}`;
     const edges = this.tables.edges;
     edges.rows++;
-    edges.file.writeRecord(edges.columns.keys.length, a, b, this.timeFlags(time), head + annotationPart);
+    edges.file.writeRow(edges.columns.keys.length, a, b, this.timeFlags(time), head + annotationPart);
   }
 
   /**
@@ -173,7 +176,7 @@ export class SpoolWriter {
   /** A byte-located vertex, `ann` its annotations (decoded for attribution, read here for filters); fallback as above. */
   flatVertexBytes(e: FlatRecordBytes, a: number, type: string, ann: Record<string, string>, id: () => string): void {
     const name = tableOfVertexType(type);
-    const flags = this.defineVertex(name, a, ann);
+    const flags = vertexRecordFlags(type, ann, this.dropSubtypes);
     if (!this.bytesRecord(this.tables[name], e, false, a, -1, flags)) this.vertexRow(name, a, id(), type, ann, flags);
   }
 
@@ -189,9 +192,9 @@ export class SpoolWriter {
     for (let i = 0; i < e.count; i++) valueBytes += e.valueEnd[i]! - e.valueStart[i]!;
     // Values (each possibly quoted), a comma per column (some may be new), ids and type.
     const maxBody = valueBytes + 3 * e.count + table.columns.keys.length + (e.typeEnd - e.fromStart) + 2 * prefix.length + 8;
-    const block = table.file.beginRecord(maxBody);
+    const block = table.file.beginRow(maxBody);
     if (!block) return false;
-    let at = table.file.recordBodyStart;
+    let at = table.file.bodyStart;
     at += copyBytes(prefix, 0, prefix.length, block, at);
     at += copyBytes(data, e.fromStart, e.fromEnd, block, at);
     block[at++] = 44;
@@ -203,29 +206,15 @@ export class SpoolWriter {
     at += copyBytes(data, e.typeStart, e.typeEnd, block, at);
     at = table.writeColumnsBytes(e, block, at);
     table.rows++;
-    table.file.endRecord(table.columns.keys.length, a, b, flags, at);
+    table.file.endRow(table.columns.keys.length, a, b, flags, at);
     return true;
   }
-
-  /**
-   * Marks vertex `a` as read (a second record with its id is counted as a duplicate; both rows are
-   * kept) and returns its output flags from the record filters.
-   */
-  private defineVertex(name: TableName, a: number, ann: Record<string, string>): number {
-    const before = this.vertexFlags.get(a);
-    if (before & Flag.defined) this.duplicateVertices++;
-    const flags = name === 'artifacts' && this.dropSubtypes?.has(ann.subtype ?? '') ? Flag.droppedSubtype : 0;
-    this.vertexFlags.set(a, before | Flag.defined | flags);
-    return flags;
-  }
-
-  private duplicateVertices = 0;
 
   private vertexRow(name: TableName, a: number, id: string, type: string, ann: Record<string, string>, flags: number): void {
     const table = this.tables[name];
     const body = `${this.field(this.prefix + id)},${this.field(type)}${table.annotationFields(ann)}`;
     table.rows++;
-    table.file.writeRecord(table.columns.keys.length, a, -1, flags, body);
+    table.file.writeRow(table.columns.keys.length, a, -1, flags, body);
   }
 
   record(rec: ProvRecord, a: number, b: number): void {
@@ -236,7 +225,7 @@ export class SpoolWriter {
       return;
     }
     const name = tableOfVertexType(rec.type);
-    this.vertexRow(name, a, rec.id, rec.type, ann, this.defineVertex(name, a, ann));
+    this.vertexRow(name, a, rec.id, rec.type, ann, vertexRecordFlags(rec.type, ann, this.dropSubtypes));
   }
 
   /** Writes out full buffers; call between input chunks. */
@@ -252,7 +241,7 @@ export class SpoolWriter {
       columns[t] = this.tables[t].columns.keys;
       rows[t] = this.tables[t].rows;
     }
-    return { columns, rows, spools: this.spools, vertexFlags: this.vertexFlags, duplicateVertices: this.duplicateVertices };
+    return { columns, rows, spools: this.spools };
   }
 
   /** Closes the files after a failure (the spool directory is removed by the run). */

@@ -1,39 +1,29 @@
-// Worker-thread side of `--jobs N`: one capture per worker, the same CaptureJob phases as in-thread.
-import { parentPort, workerData } from 'node:worker_threads';
-import { CliError } from '../errors.js';
-import { BufferedFile } from '../output/files.js';
-import { CaptureJob, type CaptureJobInit, type CaptureWritePlan } from './capture-job.js';
-import type { TableName } from './tables.js';
-
-export type ToWorker = { type: 'write'; plan: CaptureWritePlan; parts: Partial<Record<TableName, string>> };
-export type FromWorker =
-  | { type: 'scanned'; summary: CaptureJob['summary'] }
-  | { type: 'written'; stats: Awaited<ReturnType<CaptureJob['write']>> }
-  | { type: 'error'; message: string; exitCode: number | undefined };
+// A worker thread of the pool (executor.ts): runs one job at a time, the same functions the
+// in-thread executor runs, and posts log batches (moved, not copied), progress and the result.
+import { parentPort } from 'node:worker_threads';
+import { type FromWorker, type ToWorker, toPlainError } from './executor.js';
+import { batchTransferables } from './record-log.js';
+import { scanSegment } from './segment-scan.js';
+import { measureTableRows, writeTableRows } from './segment-write.js';
 
 const port = parentPort!;
-const post = (m: FromWorker) => port.postMessage(m);
+const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
-function fail(err: unknown): void {
-  post({ type: 'error', message: err instanceof Error ? (err instanceof CliError ? err.message : (err.stack ?? err.message)) : String(err), exitCode: err instanceof CliError ? err.exitCode : undefined });
+async function run({ id, job }: ToWorker): Promise<void> {
+  try {
+    let result: Extract<FromWorker, { type: 'done' }>['result'];
+    if (job.kind === 'scan') {
+      result = await scanSegment(
+        job.task,
+        (batch) => post({ id, type: 'batch', batch }, batchTransferables(batch)),
+        (rawBytes, records) => post({ id, type: 'progress', rawBytes, records }),
+      );
+    } else if (job.kind === 'measure') result = await measureTableRows(job.task);
+    else result = await writeTableRows(job.task);
+    post({ id, type: 'done', result });
+  } catch (err) {
+    post({ id, type: 'error', error: toPlainError(err) });
+  }
 }
 
-try {
-  const job = await CaptureJob.scan(workerData as CaptureJobInit);
-  post({ type: 'scanned', summary: job.summary });
-  port.once('message', (msg: ToWorker) => {
-    void (async () => {
-      const outs: Partial<Record<TableName, BufferedFile>> = {};
-      try {
-        for (const [t, path] of Object.entries(msg.parts) as [TableName, string][]) outs[t] = await BufferedFile.create(path);
-        const stats = await job.write(msg.plan, outs);
-        for (const f of Object.values(outs)) await f.close();
-        post({ type: 'written', stats });
-      } catch (err) {
-        fail(err);
-      }
-    })();
-  });
-} catch (err) {
-  fail(err);
-}
+port.on('message', (m: ToWorker) => void run(m));

@@ -18,8 +18,9 @@ const ARENA_CHUNK = 1 << 20;
 const ARENA_OFFSET_BITS = 20;
 if (1 << ARENA_OFFSET_BITS !== ARENA_CHUNK) throw new Error('ARENA_OFFSET_BITS must address ARENA_CHUNK');
 
-/** The ids of an index in index order: hex ids as words, others as bytes (offsets -1 for hex). */
+/** Ids of an index in index order (from index `first`): hex ids as words, others as bytes. */
 export interface IdExport {
+  first: number;
   count: number;
   /** Four words an index (zero for non-hex ids). */
   hexWords: Uint32Array;
@@ -187,34 +188,35 @@ export class IdIndex {
     return at;
   }
 
-  /** The ids in index order, as transferable arrays. */
-  export(): IdExport {
-    const count = this.nextIndex;
+  /** The ids from index `first` on, in index order, as transferable arrays. */
+  export(first = 0): IdExport {
+    const count = this.nextIndex - first;
     const hexWords = new Uint32Array(4 * count);
     const otherStart = new Int32Array(count).fill(EMPTY);
     const otherLength = new Int32Array(count);
     let otherTotal = 0;
-    for (let i = 0; i < count; i++) otherTotal += this.otherLength.get(i);
+    for (let i = first; i < this.nextIndex; i++) otherTotal += this.otherLength.get(i);
     const otherBytes = new Uint8Array(otherTotal);
     let at = 0;
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
+      const i = first + k;
       const len = this.otherLength.get(i);
       if (this.otherAt.get(i) === EMPTY) {
         const words = this.words[i >>> WORD_CHUNK_BITS]!;
-        hexWords.set(words.subarray((i & WORD_CHUNK_MASK) << 2, ((i & WORD_CHUNK_MASK) << 2) + 4), 4 * i);
+        hexWords.set(words.subarray((i & WORD_CHUNK_MASK) << 2, ((i & WORD_CHUNK_MASK) << 2) + 4), 4 * k);
         continue;
       }
       const pos = this.otherAt.get(i);
       const offset = pos & (ARENA_CHUNK - 1);
       otherBytes.set(this.arena[pos >>> ARENA_OFFSET_BITS]!.subarray(offset, offset + len), at);
-      otherStart[i] = at;
-      otherLength[i] = len;
+      otherStart[k] = at;
+      otherLength[k] = len;
       at += len;
     }
-    return { count, hexWords, otherStart, otherLength, otherBytes };
+    return { first, count, hexWords, otherStart, otherLength, otherBytes };
   }
 
-  /** This index's numbers for another index's ids, in their index order (new ids are numbered in that order). */
+  /** This index's numbers for another index's exported ids, in their index order (new ids are numbered in that order). */
   importAll(e: IdExport): Int32Array {
     const out = new Int32Array(e.count);
     for (let i = 0; i < e.count; i++) {

@@ -86,6 +86,35 @@ export async function openInput(path: string): Promise<OpenedInput> {
   return { name, stream, sizeBytes, gzip, rawBytesRead: () => rawBytes, sha256: () => (digest ??= hash.digest('hex')) };
 }
 
+/**
+ * Bytes [start, end) of a plain (not gzip) file, for a part of a capture read apart from the rest.
+ * Not hashed: whoever splits a file hashes it whole.
+ */
+export async function openInputRange(path: string, start: number, end: number): Promise<OpenedInput> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new InputError(`${path}: cannot read: ${describeFsError(err)}`);
+  }
+  let rawBytes = 0;
+  async function* stream(): AsyncGenerator<Buffer> {
+    for await (const chunk of readChunks(handle, start, end)) {
+      rawBytes += chunk.length;
+      yield chunk;
+    }
+  }
+  return { name: path, stream: stream(), sizeBytes: end - start, gzip: false, rawBytesRead: () => rawBytes, sha256: () => '' };
+}
+
+/** SHA-256 of a whole file (hex), read apart from the parts that scan it. */
+export async function fileSha256(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  const hash = createHash('sha256');
+  for await (const chunk of readChunks(handle)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
 const NEWLINE = 0x0a;
 
 /**
@@ -173,17 +202,25 @@ const CHUNK = 1 << 20;
  * spares the garbage collector a megabyte of external memory per chunk (which made V8 run a full
  * collection every few chunks).
  */
-async function* readChunks(handle: FileHandle): AsyncGenerator<Buffer> {
+async function* readChunks(handle: FileHandle, start?: number, end = Number.POSITIVE_INFINITY): AsyncGenerator<Buffer> {
   let current = Buffer.allocUnsafe(CHUNK);
   let spare = Buffer.allocUnsafe(CHUNK);
-  let reading: Promise<{ bytesRead: number }> | undefined = handle.read(current, 0, CHUNK, null);
+  // Sequential reads from the file position, or positional ones within [start, end).
+  let at = start;
+  const read = (into: Buffer) => {
+    const length = at === undefined ? CHUNK : Math.max(0, Math.min(CHUNK, end - at));
+    const r = length === 0 ? Promise.resolve({ bytesRead: 0 }) : handle.read(into, 0, length, at ?? null);
+    if (at !== undefined) at += length;
+    return r;
+  };
+  let reading: Promise<{ bytesRead: number }> | undefined = read(current);
   try {
     for (;;) {
       const { bytesRead } = await reading;
       reading = undefined;
       if (bytesRead === 0) return;
       const chunk = current.subarray(0, bytesRead);
-      reading = handle.read(spare, 0, CHUNK, null);
+      reading = read(spare);
       [current, spare] = [spare, current];
       yield chunk;
     }

@@ -9,7 +9,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { getFunctionList, getManyValues, isFlushable, isMany, none } from 'stream-chain';
 import streamArray from 'stream-json/streamers/stream-array.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
-import { InputError } from '../errors.js';
+import { InputError, InputLineError } from '../errors.js';
 import { FLAT_EDGE, type FlatRecordBytes, MAX_SCAN_OFFSET, NOT_FLAT, newFlatRecordBytes, scanFlatRecordBytes } from './flat-edge.js';
 import { type OpenedInput, TruncatedGzipError } from './input.js';
 import { type ProvRecord, type RejectCode, classifyRecord } from './records.js';
@@ -34,6 +34,16 @@ export interface ReadOptions {
   onInvalid?: (line: number, text: string, reason: string, code: RejectCode) => void;
 }
 
+/**
+ * A byte range of a capture whose (line) layout was decided from its start: `first` holds the
+ * start of the file, `last` its end. Lines are numbered from 1 within the part.
+ */
+export interface CapturePart {
+  layout: 'spade-array' | 'ndjson';
+  first: boolean;
+  last: boolean;
+}
+
 export interface Truncation {
   /** Last line that was read (1-based). */
   line: number;
@@ -48,6 +58,8 @@ export interface ReadResult {
   truncated: Truncation | null;
   /** Line-layout records whose bytes were not valid UTF-8 (decoded with U+FFFD in their place). */
   invalidUtf8: { lines: number; firstLine: number } | null;
+  /** SPADE layout: the line of the closing `]`, if read (content after it in a later part is an error). */
+  closedAt?: number;
   /** Tetragon inputs: events by type, duplicates, what was not modelled (tetragon/model.ts). */
   tetragon?: TetragonStats;
 }
@@ -69,10 +81,12 @@ const COMMA = 0x2c;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-export async function readProvenance(input: OpenedInput, sink: RecordSink, options: ReadOptions = {}): Promise<ReadResult> {
+/** Reads a whole capture (its layout detected), or one part of a line-layout capture (`part`). */
+export async function readProvenance(input: OpenedInput, sink: RecordSink, options: ReadOptions = {}, part?: CapturePart): Promise<ReadResult> {
   const chunks = input.stream[Symbol.asyncIterator]();
   try {
-    return await readFrom(new ChunkSource(chunks, input.name), input, sink, options);
+    const source = new ChunkSource(chunks, input.name);
+    return part ? await readPart(source, input.name, sink, options, part) : await readFrom(source, input, sink, options);
   } finally {
     // Also after an error: the input's generators close the file.
     await chunks.return?.(undefined);
@@ -189,6 +203,37 @@ async function readFrom(source: ChunkSource, input: OpenedInput, sink: RecordSin
   return result;
 }
 
+/**
+ * The layout of an input when it is one of the line layouts (SPADE's array, NDJSON) that can be
+ * read in parts; undefined for anything else, or for what readProvenance would reject (it says why).
+ */
+export async function lineLayoutOf(input: OpenedInput): Promise<'spade-array' | 'ndjson' | undefined> {
+  const chunks = input.stream[Symbol.asyncIterator]();
+  try {
+    const source = new ChunkSource(chunks, input.name);
+    const { text, atEnd } = await detectionText(source);
+    if (text.trim() === '') return undefined;
+    const tetragon = await detectTetragon(text, () => source.nextText());
+    if (tetragon.layout !== undefined) return undefined;
+    const layout = detectLayout(tetragon.text, atEnd, input.name);
+    return layout === 'spade-array' || layout === 'ndjson' ? layout : undefined;
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
+    throw err;
+  } finally {
+    await chunks.return?.(undefined);
+  }
+}
+
+/** A part of a line-layout capture: no detection, lines split in the bytes from the first one. */
+async function readPart(source: ChunkSource, name: string, sink: RecordSink, options: ReadOptions, part: CapturePart): Promise<ReadResult> {
+  const reader = new LineModeReader(name, part.layout, sink, options, part);
+  let chunk = await source.nextBytes();
+  if (part.first && chunk && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3); // UTF-8 byte order mark
+  for (; chunk !== undefined; chunk = await source.nextBytes()) reader.pushBytes(chunk);
+  return reader.end();
+}
+
 function stripBom(text: string): string {
   // Files re-saved by Windows tools start with a byte order mark; JSON.parse would choke on it.
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -303,7 +348,7 @@ class LineModeReader {
   private line = 0;
   private records = 0;
   private invalid = 0;
-  private opened = false;
+  private opened: boolean;
   private closedAtLine = 0;
   /** A line that did not parse: malformed if anything follows it, a cut-off capture if it is the last. */
   private pendingBad: { line: number; text: string; reason: string } | undefined;
@@ -312,12 +357,19 @@ class LineModeReader {
   private readonly flatBytes: FlatRecordBytes = newFlatRecordBytes();
   private carryBytes: Buffer | undefined;
 
+  /** Whether the input's end is this reader's end (else a cut last line is malformed, not a truncation). */
+  private readonly atInputEnd: boolean;
+
   constructor(
     private readonly name: string,
     private readonly layout: 'spade-array' | 'ndjson',
     private readonly sink: RecordSink,
     private readonly options: ReadOptions,
-  ) {}
+    part?: CapturePart,
+  ) {
+    this.opened = part !== undefined && !part.first;
+    this.atInputEnd = part === undefined || part.last;
+  }
 
   pushBytes(chunk: Buffer): void {
     let pos = 0;
@@ -347,12 +399,15 @@ class LineModeReader {
     this.carryBytes = undefined;
     if (last) this.lineBytes(last, 0, last.length);
     let truncated: Truncation | null = null;
-    if (this.pendingBad) {
+    if (this.pendingBad && !this.atInputEnd) this.rejectPending();
+    else if (this.pendingBad) {
       truncated = { line: this.pendingBad.line, reason: `last record is incomplete (${this.pendingBad.reason})` };
-    } else if (this.layout === 'spade-array' && !this.closedAtLine) {
+    } else if (this.layout === 'spade-array' && !this.closedAtLine && this.atInputEnd) {
       truncated = { line: this.lastContentLine, reason: "no closing ']' (SPADE still running or killed)" };
     }
-    return { layout: this.layout, records: this.records, invalid: this.invalid, lines: this.line, truncated, invalidUtf8: this.invalidUtf8 };
+    const result: ReadResult = { layout: this.layout, records: this.records, invalid: this.invalid, lines: this.line, truncated, invalidUtf8: this.invalidUtf8 };
+    if (this.closedAtLine) result.closedAt = this.closedAtLine;
+    return result;
   }
 
   private lineBytes(data: Buffer, start: number, end: number): void {
@@ -387,7 +442,9 @@ class LineModeReader {
     }
     if (this.pendingBad) this.rejectPending();
     if (this.closedAtLine) {
-      this.reject(line, s, `content after the closing ']' on line ${this.closedAtLine}`, 'after_close');
+      // Counted back from this line: a part of a capture does not know its first line's number.
+      const back = line - this.closedAtLine;
+      this.reject(line, s, `content after the closing ']' ${back} line${back === 1 ? '' : 's'} above`, 'after_close');
       return;
     }
     this.lastContentLine = line;
@@ -433,7 +490,7 @@ class LineModeReader {
   }
 
   private reject(line: number, text: string, reason: string, code: RejectCode): void {
-    if (!this.options.onInvalid) throw new InputError(`${this.name}:${line}: ${reason}`);
+    if (!this.options.onInvalid) throw new InputLineError(this.name, line, reason);
     this.invalid++;
     this.options.onInvalid(line, text, reason, code);
   }
@@ -537,7 +594,7 @@ class PrettyReader {
     } catch (err) {
       if (err instanceof InputError) throw err;
       // The tokenizer cannot resynchronise after a syntax error, so even --skip-invalid stops here.
-      throw new InputError(`${this.name}:${this.line}: not valid JSON: ${(err as Error).message}`);
+      throw new InputLineError(this.name, this.line, `not valid JSON: ${(err as Error).message}`);
     }
     if (endsLine) {
       this.line++;
@@ -549,7 +606,7 @@ class PrettyReader {
     this.lastRecordLine = this.line;
     const rec = classifyRecord(value);
     if (rec.kind === 'invalid') {
-      if (!this.options.onInvalid) throw new InputError(`${this.name}:${this.line}: ${rec.reason}`);
+      if (!this.options.onInvalid) throw new InputLineError(this.name, this.line, rec.reason);
       this.invalid++;
       this.options.onInvalid(this.line, JSON.stringify(value), rec.reason, rec.code);
       return;

@@ -23,6 +23,24 @@ export interface EdgeRecord {
 /** A record as the rest of the code sees it: `kind` was decided once, here. */
 export type ProvRecord = VertexRecord | EdgeRecord;
 
+/** The edge annotations pass-1 observers read (an edge's full annotations satisfy this). */
+export interface EdgeFacts {
+  operation?: string | undefined;
+  time?: string | undefined;
+}
+
+/**
+ * What sees every record of a capture in capture order, with dense vertex numbers (the attributor,
+ * detection): vertices with their annotations, edges with the facts above. Strings handed over may
+ * be kept.
+ */
+export interface RecordObserver {
+  process(vertex: number, ann: Annotations): void;
+  artifact(vertex: number, ann: Annotations): void;
+  otherVertex(vertex: number, ann: Annotations): void;
+  edge(type: string, from: number, to: number, facts: EdgeFacts): void;
+}
+
 /** Why a record was rejected: written to rejected.ndjson and counted per code in the summary. */
 export type RejectCode = 'not_json' | 'not_object' | 'bad_field' | 'vertex_and_edge' | 'empty_field' | 'after_close';
 
