@@ -2,15 +2,17 @@
 // truth: every process's service, pod and namespace, host and unknown processes, containers the
 // events name without a pod; in the export file, the export-stdout CRI log and a rotated gzip set
 // (read as one input); with the services file only, and with the Pods too. Then the flows against
-// the generated calls.
+// the generated calls; and through the CLI (add-services, preprocess --exclude-probes).
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttributionResult, FlowRow } from '../../src/attribution/result.js';
 import { clusterObjectsFromJson, loadClusterObjectsFile } from '../../src/kubernetes/load.js';
 import type { ClusterObjects } from '../../src/kubernetes/objects.js';
 import { type OpenedInput, openInputs } from '../../src/provenance/input.js';
 import { groupRotationSets } from '../../src/provenance/tetragon/rotation.js';
-import { makeTempDir, removeDir } from '../support/capture.js';
+import { FILES, assertBuilt, makeTempDir, removeDir, runCli } from '../support/capture.js';
 import { type CaptureRun, observeInput } from '../support/detect-capture.js';
 import { criBytes, exportText, writeRotatedExport } from '../support/tetragon-forms.js';
 import { CORAL_SERVICES, type GenProcess, type GenTruth, type GeneratedCapture, generateTetragonCapture, loadServices, podList } from '../support/tetragon-gen.js';
@@ -209,5 +211,49 @@ describe('flows of the generated capture', () => {
     const run = await observeInput(memoryInput(exportText(gen.lines)), servicesOnly, 'gen');
     const pairs = new Set(run.outcome.flows().rows.filter((f) => f.svcFrom && f.svcTo && f.svcFrom !== f.svcTo).map((f) => `${f.svcFrom}>${f.svcTo}`));
     expect(pairs).toEqual(new Set(gen.truth.calls.map((c) => `${c.from}>${c.to}`)));
+  });
+});
+
+describe('through the CLI', () => {
+  const readCsv = async (file: string) => parse(await readFile(file, 'utf8'), { columns: true }) as Record<string, string>[];
+  let capture: string;
+  let pods: string;
+
+  beforeAll(async () => {
+    assertBuilt();
+    capture = path.join(work, 'cli.json');
+    pods = path.join(work, 'pods.json');
+    await writeFile(capture, exportText(gen.lines));
+    await writeFile(pods, JSON.stringify(podList(gen.truth)));
+  });
+
+  it('add-services with --pods: every process row as the truth says, the flows file as the calls make it', async () => {
+    const out = path.join(work, 'cli-add');
+    const run = await runCli(['add-services', capture, CORAL_SERVICES, '--pods', pods, '-o', out], { cwd: work });
+    expect(run.code, run.stderr).toBe(0);
+    const labels = new Map(gen.truth.pods.map((p) => [p.name, p.labels]));
+    const rows = await readCsv(path.join(out, FILES.processes));
+    expect(rows).toHaveLength(gen.truth.processes.size);
+    for (const row of rows) {
+      const t = gen.truth.processes.get(row.id!) ?? gen.truth.processes.get(`pid:${row.pid}`)!;
+      const want = expected(t, (pod) => labels.get(pod)!);
+      expect({ svc: row.svc, svcAll: row.svc_all, svcNamespace: row.svc_namespace, pod: row.pod, kind: row.attribution }, row.id).toEqual(want);
+    }
+    const flows = (await readFile(path.join(out, FILES.flows), 'utf8')).trimEnd().split('\n');
+    expect(flows[0]).toBe('svc_from,src_address,svc_to,dst_address,dst_port,protocol,observed,connections,first_time,last_time');
+    expect(flows.slice(1).sort()).toEqual(expectedFlows(gen.truth));
+  });
+
+  it('preprocess --exclude-probes drops exactly the exec probes (k8s exec probe) and what only they touched', async () => {
+    const out = path.join(work, 'cli-pre');
+    const run = await runCli(['preprocess', capture, '--services', CORAL_SERVICES, '-o', out, '--exclude-probes', '--json'], { cwd: work });
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { filters: { removed: { excludeProbes: { processes: number; flowConnections: number } } } };
+    const probes = [...gen.truth.processes.values()].filter((p) => p.probe).length;
+    expect(summary.filters.removed.excludeProbes.processes).toBe(probes);
+    expect(summary.filters.removed.excludeProbes.flowConnections).toBe(gen.truth.probeConnects.length);
+    const kept = await readCsv(path.join(out, 'app_process_vertices.csv'));
+    const serviceProcesses = [...gen.truth.processes].filter(([, p]) => p.services.length > 0 && !p.probe).map(([id]) => id);
+    expect(kept.map((r) => r.id).sort()).toEqual(serviceProcesses.sort());
   });
 });
