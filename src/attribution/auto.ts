@@ -360,7 +360,7 @@ export class AutoAttributor implements Attributor {
 
   private tetragonNotes(): string[] {
     const n = this.tetragon.active ? this.tetragon.unmatchedContainers() : 0;
-    return n === 0 ? [] : [`${n} container(s) without a pod in the Tetragon events matched no pod: give Pods (--pods) to attribute their processes`];
+    return n === 0 ? [] : [`${n} container(s) without a pod in the Tetragon events matched no pod (neither a given Pod's containerStatuses nor another event): their processes are unattributed`];
   }
 
   /** ns-map entries that name no pod we know and carry no labels to match services with. */

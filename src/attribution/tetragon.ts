@@ -8,8 +8,12 @@ import { isLocalAddress } from './addresses.js';
 import { type Candidate, type ClusterModel, type PodIdentity, bareContainerId, candidateForContainer, candidateForPodEvent } from './cluster-model.js';
 import { type AttributionResult, UNATTRIBUTED } from './result.js';
 
-/** Process annotations only the Tetragon reader writes: one of them makes the capture a Tetragon capture. */
-const TETRAGON_KEYS = ['k8s pod', 'container id', 'node', 'exec flags'] as const;
+/**
+ * Process annotations only the Tetragon reader writes (`exec flags` on every process the agent knew,
+ * the `k8s …` ones with a pod): one of them makes the capture a Tetragon capture. Not `container id`
+ * or `node`: SPADE captures annotated by other tools may carry those.
+ */
+const TETRAGON_KEYS = ['exec flags', 'k8s pod', 'k8s pod uid', 'in init tree'] as const;
 
 export function isTetragonProcess(ann: Annotations): boolean {
   for (const key of TETRAGON_KEYS) if (ann[key] !== undefined) return true;

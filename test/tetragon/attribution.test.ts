@@ -131,7 +131,7 @@ describe('attribution of the generated capture', () => {
     expect(evidence((t) => !!t.containerOnly && !t.pod)).toMatch(/^container [0-9a-f]{12}: no pod in its events \(Tetragon had not resolved it\), and no Pods given/);
     expect(evidence((t) => t.host && !t.unknown)).toBe('no pod and no container in its events: a process of node kind-worker itself');
     expect(evidence((t) => !!t.unknown)).toMatch(/^Tetragon never cached this process/);
-    expect(run.outcome.notes).toContain('1 container(s) without a pod in the Tetragon events matched no pod: give Pods (--pods) to attribute their processes');
+    expect(run.outcome.notes).toContain("1 container(s) without a pod in the Tetragon events matched no pod (neither a given Pod's containerStatuses nor another event): their processes are unattributed");
     const pods = await observeInput(memoryInput(exportText(gen.lines)), withPods, 'gen', true);
     const hidden = [...pods.processes.keys()].find((v) => gen.truth.processes.get(pods.idOf(v))?.containerOnly && gen.truth.processes.get(pods.idOf(v))?.pod);
     expect(pods.outcome.resultOf(hidden!)!.evidence).toMatch(/^container [0-9a-f]{12} \(no pod in its events\) belongs to the given Pod default\/cartservice-/);
