@@ -12,6 +12,7 @@ import { type NsMapChoice, type NsMapEntry, NsMapIndex, recordTime } from './ns-
 import type { AttributionOutcome, AttributionResult, Attributor, EdgeFacts, FlowFilter, FlowRow, FlowTable, NetnsReport } from './result.js';
 import { UNATTRIBUTED } from './result.js';
 import { IntLists, IntMap, IntVector, ResultColumn, StringPool } from './columns.js';
+import { TetragonProcesses } from './tetragon.js';
 
 /** Executables of kubelet exec probes seen in the wild, used when no Pod spec says which. */
 export const DEFAULT_PROBE_EXECUTABLES = ['grpc_health_probe', 'grpc-health-probe'];
@@ -107,6 +108,8 @@ export class AutoAttributor implements Attributor {
   private readonly probeExecutables: Set<string>;
   private readonly probeComms: Set<string>;
   private readonly nsMap: NsMapIndex;
+  /** Processes of a Tetragon capture, attributed by the pod their events name. */
+  private readonly tetragon = new TetragonProcesses();
 
   constructor(
     private readonly model: ClusterModel,
@@ -149,6 +152,13 @@ export class AutoAttributor implements Attributor {
   }
 
   process(v: number, ann: Annotations): void {
+    if (this.tetragon.claims(ann)) {
+      // The events name the pod: no namespace to infer, no pid to follow.
+      const probe = ann['k8s exec probe'] === 'true' || this.isProbe(ann);
+      this.kind.set(v, Kind.process | (probe ? PROBE : 0));
+      this.tetragon.observe(v, ann);
+      return;
+    }
     this.kind.set(v, Kind.process);
     const pid = Number(ann.pid);
     // Linux pids fit int32 (pid_max is at most 2^22); anything else cannot be a tgid either.
@@ -201,7 +211,8 @@ export class AutoAttributor implements Attributor {
       }
     }
     if (ann.subtype !== 'network socket') return;
-    const inode = ann['net namespace'];
+    // A Tetragon socket's namespace is its process's, whose pod already decides it.
+    const inode = this.tetragon.active ? undefined : ann['net namespace'];
     // A socket has no time of its own: in a reused inode it waits for its first timed edge.
     const pendingInode = knownNs(inode) && this.nsMap.isReused(inode!) ? inode : undefined;
     const netns = knownNs(inode) && !pendingInode ? this.netnsId(inode!, undefined) : UNKNOWN;
@@ -254,7 +265,8 @@ export class AutoAttributor implements Attributor {
       processV = to;
       artifactV = from;
     } else if (type === 'WasTriggeredBy') {
-      if (!NAMESPACE_CHANGING_OPERATIONS.has(ann.operation ?? '')) {
+      // Tetragon processes are attributed by their own pod, not through relatives.
+      if (!NAMESPACE_CHANGING_OPERATIONS.has(ann.operation ?? '') && !this.tetragon.has(from)) {
         this.treeEdges.push(from);
         this.treeEdges.push(to);
       }
@@ -269,7 +281,7 @@ export class AutoAttributor implements Attributor {
     }
     if (this.pendingSockets > 0) this.placeSocket(artifactV, recordTime(ann.time));
     const netns = this.procNetns.get(processV);
-    const group = netns !== UNKNOWN ? -1 - netns : processV;
+    const group = netns !== UNKNOWN ? -1 - netns : this.tetragon.has(processV) ? this.tetragon.group(processV) : processV;
     const first = this.artLink.get(artifactV);
     if (first === NO_LINK) this.artLink.set(artifactV, group);
     else if (first !== group) this.artMoreLinks.addUnique(artifactV, group);
@@ -310,8 +322,10 @@ export class AutoAttributor implements Attributor {
       const r = decideNetns(ev, this.model, choice?.entry);
       return choice && !choice.entry ? { ...r, evidence: `${r.evidence || `netns ${ev.netns}`}; ${choice.why}` } : r;
     });
+    this.tetragon.decide(this.model);
     const processResult = this.resolveProcesses(netnsResults);
     const artifactResult = this.resolveArtifacts(netnsResults, processResult);
+    if (this.tetragon.active) this.learnPodIps();
     const resultOf = (v: number): AttributionResult | undefined => {
       const k = this.kind.get(v) & KIND_MASK;
       if (k === Kind.process) return processResult.get(v) ?? UNATTRIBUTED;
@@ -331,8 +345,22 @@ export class AutoAttributor implements Attributor {
       },
       netns,
       flows: (filter) => this.flows(artifactResult, filter),
-      notes: [...this.model.notes, ...this.unmatchedNsMapNotes()],
+      notes: [...this.model.notes, ...this.unmatchedNsMapNotes(), ...this.tetragonNotes()],
     };
+  }
+
+  /** Tetragon: the local addresses of sockets each pod's processes used are its pod IPs (for flows without Pods). */
+  private learnPodIps(): void {
+    for (const [v, s] of this.sockets) {
+      const first = this.artLink.get(v);
+      if (first >= 0) this.tetragon.learnAddress(s.localAddress, first);
+      this.artMoreLinks.forEach(v, (g) => g >= 0 && this.tetragon.learnAddress(s.localAddress, g));
+    }
+  }
+
+  private tetragonNotes(): string[] {
+    const n = this.tetragon.active ? this.tetragon.unmatchedContainers() : 0;
+    return n === 0 ? [] : [`${n} container(s) without a pod in the Tetragon events matched no pod (neither a given Pod's containerStatuses nor another event): their processes are unattributed`];
   }
 
   /** ns-map entries that name no pod we know and carry no labels to match services with. */
@@ -352,6 +380,11 @@ export class AutoAttributor implements Attributor {
     const unknown: number[] = [];
     for (let v = 0; v < this.kind.length; v++) {
       if ((this.kind.get(v) & KIND_MASK) !== Kind.process) continue;
+      const byPod = this.tetragon.resultOf(v);
+      if (byPod) {
+        out.set(v, byPod);
+        continue;
+      }
       const netns = this.procNetns.get(v);
       if (netns !== UNKNOWN) out.set(v, netnsResults[netns]!);
       else unknown.push(v);
@@ -633,6 +666,8 @@ export class AutoAttributor implements Attributor {
       if (vip) return primaryOfServices(this.model, vip)!.ref.name;
       const pod = this.model.candidateByPodIp.get(address);
       if (pod) return pod.primary?.ref.name ?? '';
+      const learned = this.tetragon.podAt(address);
+      if (learned) return learned.svc;
       return isLocalAddress(address) ? owner : '';
     };
     for (const [v, s] of this.sockets) {

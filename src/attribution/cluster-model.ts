@@ -269,7 +269,7 @@ function candidateFromPod(pod: Pod, selectors: SelectorIndex): Candidate {
   for (const stem of stemsOf(podNameStem(pod.metadata.name))) c.stems.add(stem);
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
   for (const st of statuses) {
-    for (const id of [st.containerID, st.lastState?.terminated?.containerID]) if (id) c.containerIds.add(id.replace(/^[a-z-]+:\/\//, ''));
+    for (const id of [st.containerID, st.lastState?.terminated?.containerID]) if (id) c.containerIds.add(bareContainerId(id));
   }
   for (const cmd of execProbes(pod)) {
     c.probeCommands.add(cmd.join(' '));
@@ -447,15 +447,27 @@ function containerIdMatches(c: Candidate, id: string): boolean {
   return false;
 }
 
-/** The first candidate (in model order) an ns-map entry names by pod UID, pod name or container ID. */
-function podCandidateForEntry(model: ClusterModel, entry: NsMapEntry, ns: string): Candidate | undefined {
+/** A container ID without its runtime prefix (`containerd://`, `cri-o://`, `docker://`). */
+export function bareContainerId(id: string): string {
+  return id.replace(/^[a-z-]+:\/\//, '');
+}
+
+/** How a pod is named: by UID, by name (in the namespace given beside it), by one of its containers. */
+interface PodNames {
+  podUid?: string | undefined;
+  pod?: string | undefined;
+  containerId?: string | undefined;
+}
+
+/** The first candidate (in model order) an ns-map entry or an event names by pod UID, pod name or container ID. */
+function podCandidateForEntry(model: ClusterModel, entry: PodNames, ns: string): Candidate | undefined {
   const { index } = model;
   const found: Candidate[] = [];
   const byUid = entry.podUid === undefined ? undefined : index.byUid.get(entry.podUid);
   if (byUid) found.push(byUid);
   const byName = entry.pod === undefined ? undefined : index.byPodName.get(`${ns}/${entry.pod}`);
   if (byName) found.push(byName);
-  const containerId = entry.containerId?.replace(/^[a-z-]+:\/\//, '');
+  const containerId = entry.containerId === undefined ? undefined : bareContainerId(entry.containerId);
   if (containerId !== undefined) {
     // A short ID from the node can only be compared with every candidate; full ones go by bucket.
     const pool =
@@ -484,6 +496,40 @@ export function candidateForNsMapEntry(model: ClusterModel, entry: NsMapEntry): 
   c.services = sortRefs(model.index.selectors.matching(ns, entry.labels).map(serviceRef));
   c.primary = primaryForCandidate(c, model.index.traits);
   return c;
+}
+
+/** What a process's own events say about its pod (Tetragon's `k8s …` annotations). */
+export interface PodIdentity {
+  namespace: string;
+  pod: string;
+  podUid: string | undefined;
+  labels: Record<string, string> | undefined;
+  /** Its controller as the events name it (`k8s workload`). */
+  workload: string | undefined;
+}
+
+/**
+ * The candidate for a pod its events name: the given Pod (or EndpointSlice target) with that UID or
+ * name, with the Services selecting the labels the events carry added; a new candidate when no given
+ * object names it. `known` is the given object's candidate, if any.
+ */
+export function candidateForPodEvent(model: ClusterModel, id: PodIdentity): { candidate: Candidate; known: Candidate | undefined } {
+  const known = podCandidateForEntry(model, { podUid: id.podUid, pod: id.pod }, id.namespace);
+  const byLabels = model.index.selectors.matching(id.namespace, id.labels).map(serviceRef);
+  if (known && byLabels.every((r) => known.services.some((s) => refKey(s) === refKey(r)))) return { candidate: known, known };
+  const c: Candidate = known ? { ...known } : newCandidate(`pod:${id.namespace}/${id.pod}`, 'pod', id.namespace);
+  c.pod = id.pod;
+  c.podUid ??= id.podUid;
+  c.labels ??= id.labels;
+  c.workload ??= id.workload ?? podNameStem(id.pod);
+  c.services = sortRefs([...c.services, ...byLabels]);
+  c.primary = primaryForCandidate(c, model.index.traits);
+  return { candidate: c, known };
+}
+
+/** The given pod whose container this is (Tetragon's 31-character prefix or the runtime's full ID). */
+export function candidateForContainer(model: ClusterModel, containerId: string): Candidate | undefined {
+  return podCandidateForEntry(model, { containerId }, 'default');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ export function emptyEvidence(netns: string): NetnsEvidence {
 }
 
 interface Finding {
-  kind: Exclude<AttributionKind, 'tree' | 'cluster-ip' | 'shared' | 'conflict' | 'host' | 'legacy' | ''>;
+  kind: Exclude<AttributionKind, 'tree' | 'cluster-ip' | 'pod' | 'shared' | 'conflict' | 'host' | 'legacy' | ''>;
   candidates: Candidate[];
   reason: string;
   /** The evidence within this kind contradicts itself (e.g. two ports served by disjoint candidates). */

