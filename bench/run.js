@@ -17,6 +17,8 @@
 // For each size, in this order and each in its own child process (one run each):
 //   baseline      bench/baseline.js: readSync 4 MiB + split lines + JSON.parse, nothing else
 //   add-services  clarion-enrich add-services <capture> kubectl_svc.json -o <tmp> --json
+//                 (default --jobs: one thread per core; a large capture is read in segments)
+//   add-services --jobs 1   the same on one thread
 //   preprocess    clarion-enrich preprocess <capture> --services kubectl_svc.json -o <tmp> --json
 //   duckdb-narrow bench/duckdb.js narrow: a few columns of processes and edges to CSV (2 threads)
 //   duckdb-full   bench/duckdb.js full: read_json's flatten, every annotation a column (2 threads)
@@ -479,6 +481,8 @@ function runSpecs(gen, { label, bytes }, opts) {
   const specs = [
     { name: 'baseline', run: () => runBaseline(gen.path) },
     { name: 'add-services', run: () => runTool('add-services', addServices(gen.path)) },
+    // The same on one thread: what the segments and worker threads of the default run buy, and cost in memory.
+    { name: 'add-services --jobs 1', run: () => runTool('add-services --jobs 1', (out) => [...addServices(gen.path)(out), '--jobs', '1']) },
     {
       name: 'preprocess',
       run: async () => (preprocessAvailable() ? runTool('preprocess', (out) => ['preprocess', gen.path, '--services', SERVICES, '-o', out, '--json', '--no-progress']) : { name: 'preprocess', status: 'n/a', detail: 'no `preprocess` command in this build (dist/)' }),

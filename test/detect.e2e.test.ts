@@ -110,9 +110,9 @@ describe('detect --events, the command', () => {
     expect(invalid.code).toBe(3);
     expect(invalid.stderr).toContain(`${path.join(badRules, 'x.yml')}:5: invalid Sigma rule: detection sel: Image|startwith: unknown modifier "startwith"`);
 
-    const captures = await runCli(['detect', 'prov.json', '--rules', rules], {});
-    expect(captures.code).toBe(2);
-    expect(captures.stderr).toContain('--events');
+    const both = await runCli(['detect', 'prov.json', '--events', events, '--rules', rules], {});
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give either captures or --events, not both');
     const level = await runCli(['detect', '--events', events, '--rules', rules, '--fail-on', 'severe'], {});
     expect(level.code).toBe(2);
     expect(level.stderr).toContain('--fail-on "severe": expected one of informational, low, medium, high, critical');

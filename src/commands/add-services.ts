@@ -1,6 +1,7 @@
 // `clarion-enrich add-services <provenance> [services]`: every vertex and edge of a capture, with
 // the service each one belongs to (and how that is known), in the research script's three CSVs.
 import type { Command } from 'commander';
+import { ExitCode } from '../errors.js';
 import { type RunSummary, buildSummary } from '../output/summary.js';
 import { runDataset } from '../pipeline/run.js';
 import { ADD_SERVICES_FILES } from '../pipeline/tables.js';
@@ -19,9 +20,10 @@ import {
   warnLine,
   writeRunReport,
 } from './common.js';
+import { type RuleOptionValues, addRuleOptions, detectionSpec, parseFailOn } from './detection-common.js';
 import { parseJobs } from './preprocess-settings.js';
 
-interface AddServicesOptions extends ClusterSourceOptions {
+interface AddServicesOptions extends ClusterSourceOptions, RuleOptionValues {
   outDir: string;
   match: string;
   nsMap?: string;
@@ -54,7 +56,9 @@ export function registerAddServices(program: Command): void {
         'says in `attribution`/`evidence` how each row was attributed; when the evidence does not single\n' +
         'out one service, svc stays empty and svc_candidates lists the possibilities.\n' +
         '--match legacy reproduces the research script (provenance_data_preprocess.py) substring\n' +
-        'matching, keeping only the rows it matched.',
+        'matching, keeping only the rows it matched.\n\n' +
+        '--rules PATH also runs Sigma rules on the events the capture shows and writes alerts.csv and\n' +
+        'alerts_svc_to_rules.csv beside the tables, from the same read (see `clarion-enrich detect`).',
     )
     .argument('<provenance>', 'SPADE JSON capture (array layout, NDJSON or pretty JSON) or Tetragon events (export file, export-stdout CRI log), optionally gzip; - for stdin')
     .argument('[services]', '`kubectl get svc -o json` output (a List may also hold Pods and EndpointSlices); - for stdin')
@@ -67,7 +71,9 @@ export function registerAddServices(program: Command): void {
     .option('--skip-invalid', 'write malformed records to <out-dir>/rejected.ndjson and go on, instead of stopping')
     .option('--strict', 'treat a truncated capture (no closing ], half a last line) as an error (exit 3)')
     .option('--safe-csv', 'defuse spreadsheet formulas: values starting with = + - @ tab CR get a leading \' (OWASP); output is no longer exact')
-    .option('--jobs <n>', 'worker threads (default: one per core); a large plain capture is read in segments in parallel; output is identical to --jobs 1')
+    .option('--jobs <n>', 'worker threads (default: one per core); a large plain capture is read in segments in parallel; output is identical to --jobs 1');
+  addRuleOptions(cmd);
+  cmd
     .option('--json', 'print the run summary as JSON on stdout (for CI) instead of text on stderr')
     .option('--report', 'also write report.html in --out-dir: one self-contained page (see `clarion-enrich report`)')
     .option('--no-progress', 'no progress line on stderr (it only appears on a terminal anyway)')
@@ -95,6 +101,8 @@ Examples:
       ['--endpoints', opts.endpoints],
       ['--ns-map', opts.nsMap],
     ]);
+    const failOn = parseFailOn(opts.failOn);
+    const detection = await detectionSpec(opts, warnLine);
     const cluster = await loadCluster(services, opts);
     for (const w of cluster.warnings) warnLine(w);
     const nsMap = await loadOptionalNsMap(opts.nsMap);
@@ -110,6 +118,7 @@ Examples:
         files: ADD_SERVICES_FILES,
         policy: { command: 'add-services', onlyAttributed: opts.onlyAttributed === true },
         jobs: parseJobs(opts.jobs),
+        detection,
         filters: {},
         skipInvalid: opts.skipInvalid === true,
         strict: opts.strict === true,
@@ -118,9 +127,10 @@ Examples:
         priorWarnings: cluster.warnings,
         onProgress: progress,
       },
-      (result) => (summary = buildSummary('add-services', match, result, clusterInfo(cluster), startedAt)),
+      (result) => (summary = buildSummary('add-services', match, result, clusterInfo(cluster), startedAt, undefined, failOn)),
     ).finally(clearProgressLine);
     printSummary(summary!, opts.json === true);
     if (opts.report) await writeRunReport(opts.outDir, summary!);
+    if (summary!.failOn?.reached) process.exitCode = ExitCode.alertsAtOrAbove;
   });
 }

@@ -1,25 +1,55 @@
-// Detection pieces every command with --rules shares (detect, and add-services/preprocess once the
-// pipeline wires --rules in): loading the rules, --fail-on, and the summary lines.
-import { basename } from 'node:path';
-import { type AlertCounts, anyAtOrAbove, parseLevel } from '../detection/alerts.js';
-import type { DetectionResult, DetectionSummary } from '../detection/detect.js';
+// Detection pieces every command with --rules shares (detect, add-services, preprocess): the
+// options, loading the rules and the baseline, --fail-on.
+import type { Command } from 'commander';
+import { parseLevel } from '../detection/alerts.js';
+import { readBaselineFlows } from '../detection/lateral.js';
+import { ALERT_FILES } from '../output/alerts.js';
+import type { DetectionSpec } from '../pipeline/run.js';
+import { collect } from './common.js';
+import type { DetectionResult } from '../detection/detect.js';
 import { RuleSet } from '../detection/rules.js';
 import { loadRules } from '../detection/sigma/load.js';
 import { LEVELS, type Level } from '../detection/sigma/levels.js';
 import { ExitCode, UsageError } from '../errors.js';
-import type { AlertFilesWritten } from '../output/alerts.js';
+import { type FailOnOutcome, failOnOutcome } from '../output/detection-summary.js';
 
 export interface RuleOptionValues {
   rules?: string[] | undefined;
   skipInvalidRules?: boolean | undefined;
   failOn?: string | undefined;
+  writeEvents?: boolean | undefined;
+  baselineFlows?: string | undefined;
 }
 
 export const RULE_OPTION_HELP = {
   rules: 'Sigma rule file or directory (searched recursively for .yml/.yaml); repeatable',
   skipInvalidRules: 'skip rules that cannot load (a warning each, listed in the summary) instead of exit 3',
   failOn: `exit 5 when an alert is at or above this level (${LEVELS.join('|')})`,
+  writeEvents: `also write ${ALERT_FILES.events}: the Sigma events derived from the capture (what fields rules can use)`,
+  baselineFlows: 'a service flows CSV from a known-good run: every flow not in it is a lateral-movement alert',
 };
+
+/** --rules and its companions, on a command that reads captures (add-services, preprocess, detect). */
+export function addRuleOptions(cmd: Command): void {
+  cmd
+    .option('--rules <path>', RULE_OPTION_HELP.rules, collect)
+    .option('--skip-invalid-rules', RULE_OPTION_HELP.skipInvalidRules)
+    .option('--fail-on <level>', RULE_OPTION_HELP.failOn)
+    .option('--write-events', RULE_OPTION_HELP.writeEvents)
+    .option('--baseline-flows <file>', RULE_OPTION_HELP.baselineFlows);
+}
+
+/** What a capture run detects: undefined without --rules (whose companions then are usage errors). */
+export async function detectionSpec(opts: RuleOptionValues, warn: (message: string) => void): Promise<DetectionSpec | undefined> {
+  if (!opts.rules?.length) {
+    const orphan = ([['--fail-on', opts.failOn], ['--write-events', opts.writeEvents], ['--baseline-flows', opts.baselineFlows], ['--skip-invalid-rules', opts.skipInvalidRules]] as const).find(([, v]) => v !== undefined && v !== false);
+    if (orphan) throw new UsageError(`${orphan[0]} needs --rules (Sigma rule files or directories)`);
+    return undefined;
+  }
+  const ruleSet = await loadRuleSet(opts, 'capture', warn);
+  const baseline = opts.baselineFlows === undefined ? undefined : { path: opts.baselineFlows, keys: await readBaselineFlows(opts.baselineFlows) };
+  return { ruleSet, baseline, writeEvents: opts.writeEvents === true };
+}
 
 export function parseFailOn(value: string | undefined): Level | undefined {
   if (value === undefined) return undefined;
@@ -36,42 +66,9 @@ export async function loadRuleSet(opts: RuleOptionValues, mode: 'capture' | 'eve
   return mode === 'capture' ? RuleSet.forCapture(loaded) : RuleSet.forEvents(loaded);
 }
 
-export interface FailOnOutcome {
-  level: Level;
-  reached: boolean;
-}
-
 /** Sets exit code 5 when --fail-on is given and reached; alerts never change the exit code otherwise. */
 export function applyFailOn(result: DetectionResult, level: Level | undefined): FailOnOutcome | null {
-  if (!level) return null;
-  const reached = anyAtOrAbove(result.alerts, level);
-  if (reached) process.exitCode = ExitCode.alertsAtOrAbove;
-  return { level, reached };
-}
-
-function counts(m: Record<string, number>): string {
-  const parts = Object.entries(m)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`);
-  return parts.length ? parts.join(', ') : '(none)';
-}
-
-export function formatAlertCounts(a: AlertCounts): string[] {
-  const byRuleName = Object.fromEntries(Object.entries(a.byRule).map(([file, n]) => [basename(file), n]));
-  return [`  alerts    ${a.total.toLocaleString('en-US')}: ${counts(a.byLevel)}`, `  per service: ${counts(a.byService)}`, `  per rule: ${counts(byRuleName)}`];
-}
-
-/** Human lines for stderr. */
-export function formatDetection(s: DetectionSummary, files: AlertFilesWritten, failOn: FailOnOutcome | null): string[] {
-  const r = s.rules;
-  const lines = [
-    `  rules     ${r.loaded} loaded, ${r.applied} applied${Object.keys(r.skipped).length ? `, skipped: ${counts(r.skipped)}` : ''}${r.invalid.length ? `, ${r.invalid.length} invalid (skipped)` : ''}`,
-  ];
-  if (r.neverMatch.length) lines.push(`  ${r.neverMatch.length} applied rules can never match: they need ${[...new Set(r.neverMatch.flatMap((n) => n.fields))].join(', ')}, which the events never have`);
-  lines.push(`  events    ${s.events.total.toLocaleString('en-US')}${Object.keys(s.events.byCategory).length ? `: ${counts(s.events.byCategory)}` : ''}`);
-  lines.push(...formatAlertCounts(s.alerts));
-  if (s.lateralMovement) lines.push(`  new flows ${s.lateralMovement.newFlows} not in ${s.lateralMovement.baseline} -> ${files.lateral}`);
-  lines.push(`  files     ${files.alerts}, ${files.svcToRules}`);
-  if (failOn) lines.push(`  --fail-on ${failOn.level}: ${failOn.reached ? `reached (exit ${ExitCode.alertsAtOrAbove})` : 'not reached'}`);
-  return lines;
+  const outcome = failOnOutcome(result, level);
+  if (outcome?.reached) process.exitCode = ExitCode.alertsAtOrAbove;
+  return outcome;
 }

@@ -7,6 +7,7 @@ import { InputError, UsageError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import type { MatchMode } from '../pipeline/run.js';
 import type { ClusterSourceOptions } from './common.js';
+import type { RuleOptionValues } from './detection-common.js';
 
 export const DEFAULT_CONFIG_FILE = 'clarion-enrich.config.json';
 
@@ -42,6 +43,11 @@ export const ConfigSchema = z.strictObject({
   skipInvalid: z.boolean().optional(),
   strict: z.boolean().optional(),
   safeCsv: z.boolean().optional(),
+  rules: z.array(z.string()).optional(),
+  skipInvalidRules: z.boolean().optional(),
+  failOn: z.string().optional(),
+  writeEvents: z.boolean().optional(),
+  baselineFlows: z.string().optional(),
   filters: z
     .strictObject({
       dropSubtypes: z.array(z.string()).optional(),
@@ -58,7 +64,7 @@ const KNOWN_KEYS: Record<string, string[]> = { '': Object.keys(ConfigSchema.shap
 export type PreprocessConfig = z.infer<typeof ConfigSchema>;
 
 /** preprocess's flags as commander parses them. */
-export interface PreprocessFlags extends ClusterSourceOptions {
+export interface PreprocessFlags extends ClusterSourceOptions, RuleOptionValues {
   config?: string;
   services?: string;
   output?: string;
@@ -98,6 +104,8 @@ export interface PreprocessSettings {
   servicesFile: string | undefined;
   cluster: ClusterSourceOptions;
   nsMap: string | undefined;
+  /** --rules and companions (flags over the config's "rules", "baselineFlows", ...). */
+  detection: RuleOptionValues;
 }
 
 /** Reads and validates a config file; relative paths in it are relative to the file. */
@@ -125,6 +133,8 @@ export async function loadConfig(path: string): Promise<PreprocessConfig> {
     endpoints: c.endpoints?.map(rel),
     nsMap: c.nsMap && rel(c.nsMap),
     outDir: c.outDir && rel(c.outDir),
+    rules: c.rules?.map(rel),
+    baselineFlows: c.baselineFlows && rel(c.baselineFlows),
     fromCluster: typeof c.fromCluster === 'object' && c.fromCluster.kubeconfig ? { ...c.fromCluster, kubeconfig: rel(c.fromCluster.kubeconfig) } : c.fromCluster,
   };
 }
@@ -190,6 +200,13 @@ export function preprocessSettings(captureArgs: readonly string[], flags: Prepro
     safeCsv: flags.safeCsv ?? config.safeCsv ?? false,
     ...clusterSource(flags, config, fromCli),
     nsMap: flags.nsMap ?? config.nsMap,
+    detection: {
+      rules: flags.rules ?? config.rules,
+      skipInvalidRules: flags.skipInvalidRules ?? config.skipInvalidRules,
+      failOn: flags.failOn ?? config.failOn,
+      writeEvents: flags.writeEvents ?? config.writeEvents,
+      baselineFlows: flags.baselineFlows ?? config.baselineFlows,
+    },
   };
 }
 

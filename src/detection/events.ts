@@ -323,3 +323,21 @@ export class SigmaEventCollector {
     return f;
   }
 }
+
+/** The events `keep` accepts (counts recomputed; the events are still built one at a time). */
+export function filterEvents(events: DerivedEvents, keep: (e: DerivedEvent) => boolean): DerivedEvents {
+  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+  let count = 0;
+  for (const e of events) {
+    if (!keep(e)) continue;
+    byCategory[e.category]++;
+    count++;
+  }
+  return {
+    count,
+    byCategory,
+    *[Symbol.iterator]() {
+      for (const e of events) if (keep(e)) yield e;
+    },
+  };
+}

@@ -309,11 +309,14 @@ export class RangeHash {
 
   private failure: Error | undefined;
 
+  /** One read buffer for the file's whole life (a new one per range piled up as garbage). */
+  private buf: Buffer | undefined;
+
   private async advance(): Promise<void> {
     if (!this.finished.has(this.hashedTo)) return;
     const handle = await open(this.path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(4 * BLOCK);
+      const buf = (this.buf ??= Buffer.allocUnsafe(BLOCK));
       for (let end = this.finished.get(this.hashedTo); end !== undefined; end = this.finished.get(this.hashedTo)) {
         this.finished.delete(this.hashedTo);
         for (let at = this.hashedTo; at < end; ) {

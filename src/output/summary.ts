@@ -1,8 +1,10 @@
 // The run summary: JSON for CI (`--json`), a short human report on stderr otherwise.
+import type { Level } from '../detection/sigma/levels.js';
 import type { DatasetResult, MatchMode } from '../pipeline/run.js';
+import { type DetectionSummaryFields, failOnOutcome, formatDetection } from './detection-summary.js';
 import type { TableName } from '../pipeline/tables.js';
 
-export interface RunSummary {
+export interface RunSummary extends Partial<DetectionSummaryFields> {
   command: string;
   match: MatchMode;
   ok: boolean;
@@ -24,6 +26,8 @@ export interface RunSummary {
   integrity: DatasetResult['integrity'];
   /** Annotation keys written under another column name (they equal one of the tool's columns). */
   renamedColumns: DatasetResult['renamedColumns'];
+  /** Edges written per service and time bucket (the report's timeline). */
+  activity: DatasetResult['activity'];
   truncated: boolean;
   jobs: number;
   /** The manifest: every file this run published in the output directory (summary.json is written last). */
@@ -51,6 +55,7 @@ export function buildSummary(
   cluster: RunSummary['cluster'],
   startedAt: number,
   filters?: Record<string, unknown>,
+  failOn?: Level,
 ): RunSummary {
   const elapsedSeconds = (performance.now() - startedAt) / 1000;
   const rows: RunSummary['rows'] = {};
@@ -95,10 +100,12 @@ export function buildSummary(
     ambiguous: { processes: result.tables.processes.ambiguous, artifacts: result.tables.artifacts.ambiguous },
     netns: result.captures.flatMap((c) => c.netns.map((n) => ({ capture: c.label, netns: n.netns, processes: n.processes, svc: n.svc, pod: n.pod, attribution: n.kind, candidates: n.candidates, evidence: n.evidence }))),
     ...(filters ? { filters } : {}),
+    ...detectionFields(result, failOn),
     flows: result.flows,
     rejected: result.rejected,
     integrity: result.integrity,
     renamedColumns: result.renamedColumns,
+    activity: result.activity,
     truncated: result.captures.some((c) => c.truncated !== null),
     jobs: result.jobs,
     files: result.files,
@@ -110,6 +117,13 @@ export function buildSummary(
     megabytesPerSecond: Math.round((result.bytesRead / 1e6 / Math.max(elapsedSeconds, 1e-6)) * 10) / 10,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
+}
+
+/** With rules: the detection counts (as `detect --events --json` prints them), files and --fail-on. */
+function detectionFields(result: DatasetResult, failOn: Level | undefined): Partial<DetectionSummaryFields> {
+  const d = result.detection;
+  if (!d) return {};
+  return { ...d.result.summary, alertFiles: { ...d.files, events: d.eventsFile }, failOn: failOnOutcome(d.result, failOn) };
 }
 
 export function formatSummary(s: RunSummary): string {
@@ -141,6 +155,10 @@ export function formatSummary(s: RunSummary): string {
     }
   }
   if (s.rejected.count) lines.push(`  rejected  ${n(s.rejected.count)} records -> ${s.rejected.file}`);
+  if (s.rules && s.events && s.alerts && s.alertFiles) {
+    lines.push(...formatDetection({ rules: s.rules, events: s.events, alerts: s.alerts, lateralMovement: s.lateralMovement ?? null }, s.alertFiles, s.failOn ?? null));
+    if (s.alertFiles.events) lines.push(`  events    -> ${s.alertFiles.events}`);
+  }
   if (s.warnings.length) lines.push(`  warnings: ${s.warnings.length} (printed above)`);
   for (const w of s.notes) lines.push(`  note: ${w}`);
   lines.push(`  ${s.elapsedSeconds.toFixed(2)} s, ${s.megabytesPerSecond} MB/s, peak RSS ${(s.peakRssBytes / 1048576).toFixed(0)} MiB`);

@@ -37,6 +37,8 @@ export interface Pass1Options {
   filters: RecordFilters;
   safeCsv: boolean;
   skipInvalid: boolean;
+  /** false: rows are not spooled (no tables will be written). */
+  spool: boolean;
   loggedTimes: LoggedTimes;
   observers(capture: number): CaptureObservers;
   onProgress?: ((capture: number, rawBytes: number, records: number) => void) | undefined;
@@ -118,7 +120,8 @@ export async function scanCaptures(captures: Pass1Capture[], exec: Executor, opt
   const replays: CaptureReplay[] = [];
   const done: ScannedCapture[] = [];
   const started: Promise<void>[] = [];
-  const window = Math.max(2, exec.threads * 2);
+  // Segments scanned ahead of the replay: enough to keep every thread busy while one segment is replayed.
+  const window = exec.threads + 1;
   const dropSubtypes = options.filters.dropSubtypes && options.filters.dropSubtypes.size > 0 ? options.filters.dropSubtypes : undefined;
   const progress = new Map<number, { rawBytes: number; records: number }>();
   let cursor = 0;
@@ -205,6 +208,7 @@ function segmentTasks(captures: Pass1Capture[], options: Pass1Options): SegmentT
         filters: options.filters,
         safeCsv: options.safeCsv,
         skipInvalid: options.skipInvalid,
+        spool: options.spool,
         loggedTimes: options.loggedTimes,
       });
     }

@@ -5,7 +5,7 @@ import { RangeHash, type AtomicFile } from '../output/files.js';
 import type { Executor } from './executor.js';
 import type { ScannedCapture } from './pass1.js';
 import type { PolicySpec } from './policy.js';
-import { type PlainOutcome, type PlainTableStats, type TableTask, plainOutcome } from './segment-write.js';
+import { type ActivityGrid, type PlainOutcome, type PlainTableStats, type ServiceActivity, type TableResult, type TableTask, plainOutcome } from './segment-write.js';
 import type { TableName } from './tables.js';
 
 export interface Pass2Plan {
@@ -15,10 +15,15 @@ export interface Pass2Plan {
   files: Partial<Record<TableName, AtomicFile>>;
   policy: PolicySpec;
   safeCsv: boolean;
+  /** The timeline's buckets, counted over the edges written. */
+  activity: ActivityGrid;
 }
 
-/** Per table, the stats of each segment's rows, in segment order. */
-export type Pass2Stats = Record<TableName, PlainTableStats[]>;
+/** Per table, the stats of each segment's rows, in segment order; the edges' activity per service. */
+export interface Pass2Stats {
+  tables: Record<TableName, PlainTableStats[]>;
+  activity: Map<string, ServiceActivity>;
+}
 
 /** The tasks of one table: one per segment of every capture, rows numbered across all of them. */
 function tableTasks(table: TableName, captures: ScannedCapture[], outcomes: PlainOutcome[], plan: Pass2Plan): TableTask[] {
@@ -47,8 +52,8 @@ function tableTasks(table: TableName, captures: ScannedCapture[], outcomes: Plai
 export async function writeTables(captures: ScannedCapture[], exec: Executor, plan: Pass2Plan): Promise<Pass2Stats> {
   const outcomes = captures.map((c) => plainOutcome(c.outcome, c.vertexFlags, c.vertexCount));
   const byTable = plan.tables.map((t) => ({ table: t, file: plan.files[t]!, tasks: tableTasks(t, captures, outcomes, plan) }));
-  const measured = await Promise.all(byTable.map(({ tasks }) => Promise.all(tasks.map((task) => exec.measure(task)))));
-  const stats = {} as Pass2Stats;
+  const measured = await Promise.all(byTable.map(({ table, tasks }) => Promise.all(tasks.map((task) => exec.measure(table === 'edges' ? { ...task, activity: plan.activity } : task)))));
+  const stats: Pass2Stats = { tables: {} as Pass2Stats['tables'], activity: mergedActivity(measured.flat()) };
   const writes: Promise<void>[] = [];
   byTable.forEach(({ table, file, tasks }, ti) => {
     const hash = new RangeHash(file.file.path);
@@ -64,8 +69,25 @@ export async function writeTables(captures: ScannedCapture[], exec: Executor, pl
     });
     const size = position;
     writes.push(Promise.all(done).then(async () => file.setContent(size, await hash.digest(size))));
-    stats[table] = measured[ti]!.map((m) => m.stats);
+    stats.tables[table] = measured[ti]!.map((m) => m.stats);
   });
   await Promise.all(writes);
   return stats;
+}
+
+/** Every segment's activity summed per service. */
+function mergedActivity(results: TableResult[]): Map<string, ServiceActivity> {
+  const all = new Map<string, ServiceActivity>();
+  for (const [svc, a] of results.flatMap((r) => r.activity ?? [])) {
+    const into = all.get(svc);
+    if (!into) {
+      all.set(svc, { ...a, buckets: [...a.buckets] });
+      continue;
+    }
+    into.edges += a.edges;
+    if (a.first !== 0 && (into.first === 0 || a.first < into.first)) into.first = a.first;
+    into.last = Math.max(into.last, a.last);
+    a.buckets.forEach((n, i) => (into.buckets[i]! += n));
+  }
+  return all;
 }

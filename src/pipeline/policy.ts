@@ -83,3 +83,32 @@ export function preprocessPolicy(f: PreprocessFilters): RowPolicy {
     },
   };
 }
+
+/** What decides whether a derived event may raise an alert: its process, attribution and time. */
+export interface EventFacts {
+  process: number;
+  time: string;
+  attribution: AttributionResult;
+}
+
+/**
+ * The filters a run asked for, applied to the events rules see (so alerts match the rows written):
+ * the time window, --exclude-probes, --k8s-namespace, --only-attributed. Events without a service
+ * stay (host activity matters to detection) unless --only-attributed. undefined: no filter.
+ */
+export function eventFilter(spec: PolicySpec, window: { since?: number | undefined; until?: number | undefined }, outcome: OutcomeView): ((e: EventFacts) => boolean) | undefined {
+  const { since, until } = window;
+  const timed = since !== undefined || until !== undefined;
+  const p = spec.command === 'preprocess' ? spec : undefined;
+  const namespaces = p?.namespaces && !p.legacy ? new Set(p.namespaces) : undefined;
+  if (!timed && !p?.excludeProbes && !namespaces && !spec.onlyAttributed) return undefined;
+  return (e) => {
+    if (timed) {
+      const t = e.time === '' ? NaN : Number(e.time);
+      if (Number.isNaN(t) || (since !== undefined && t < since) || (until !== undefined && t > until)) return false;
+    }
+    if (p?.excludeProbes && outcome.isProbeOnly(e.process)) return false;
+    if (namespaces && !namespaces.has(e.attribution.svcNamespace)) return false;
+    return !(spec.onlyAttributed && e.attribution.svc === '');
+  };
+}

@@ -10,7 +10,11 @@ import { AutoAttributor } from '../attribution/auto.js';
 import { buildClusterModel } from '../attribution/cluster-model.js';
 import { LegacyAttributor } from '../attribution/legacy.js';
 import type { NsMapEntry } from '../attribution/ns-map.js';
-import { type Attributor, type FlowRow, type NetnsReport, UNATTRIBUTED } from '../attribution/result.js';
+import { type Attributor, type FlowRow, type FlowTable, type NetnsReport, UNATTRIBUTED } from '../attribution/result.js';
+import { type Baseline, type DetectionResult, detectInCaptures } from '../detection/detect.js';
+import { type DerivedEvents, SigmaEventCollector, filterEvents } from '../detection/events.js';
+import type { RuleSet } from '../detection/rules.js';
+import { ALERT_FILES, type AlertFilesWritten, alertFileContents, alertFilePaths, writeSigmaEvents } from '../output/alerts.js';
 import { InputError } from '../errors.js';
 import type { ClusterObjects } from '../kubernetes/objects.js';
 import { csvLine, csvTable, fieldWriter } from '../output/csv.js';
@@ -19,9 +23,10 @@ import { OutputDir, type WrittenFile, outputError } from '../output/out-dir.js';
 import { fileSha256 } from '../provenance/input.js';
 import type { RejectCode } from '../provenance/records.js';
 import { type Executor, WorkerPool, inThreadExecutor } from './executor.js';
-import { type Pass1Capture, type ScannedCapture, scanCaptures } from './pass1.js';
+import { type CaptureObservers, type Pass1Capture, type ScannedCapture, scanCaptures } from './pass1.js';
 import { type Pass2Stats, writeTables } from './pass2.js';
-import { type DropReason, type PolicySpec, policyFromSpec } from './policy.js';
+import { type DropReason, type PolicySpec, eventFilter, policyFromSpec } from './policy.js';
+import type { ActivityGrid, ServiceActivity } from './segment-write.js';
 import { planSegments } from './segments.js';
 import type { RecordFilters } from './spool.js';
 import { CAPTURE_COLUMN, type OutputHeader, type OutputNames, TABLES, type TableName, mergeColumns, outputHeader } from './tables.js';
@@ -48,10 +53,64 @@ export interface DatasetOptions {
   jobs: number | undefined;
   /** Bytes per segment of a large capture (segments.ts; tests make it small). */
   segmentBytes?: number | undefined;
+  /** false: no CSV tables or flows file (detect); the capture is still attributed. Default true. */
+  writeTables?: boolean | undefined;
+  /** Sigma rules on the events the capture shows (and new flows against a baseline), in the same read. */
+  detection?: DetectionSpec | undefined;
   onWarning: (message: string) => void;
   /** Warnings from before the run (loading the cluster): they lead the run's list. */
   priorWarnings?: string[] | undefined;
   onProgress?: ((source: string, rawBytes: number, sizeBytes: number | undefined, records: number) => void) | undefined;
+}
+
+export interface DetectionSpec {
+  ruleSet: RuleSet;
+  baseline: Baseline | undefined;
+  /** --write-events: sigma_events.ndjson beside the alerts. */
+  writeEvents: boolean;
+}
+
+export interface DetectionOutcome {
+  result: DetectionResult;
+  files: AlertFilesWritten;
+  /** Events written to sigma_events.ndjson (--write-events), else null. */
+  eventsFile: string | null;
+}
+
+/** The summary's timeline: edges per service and time bucket (whole epoch seconds; null: no times). */
+export interface Activity {
+  start: number | null;
+  end: number | null;
+  bucketSeconds: number;
+  services: { svc: string; edges: number; first: number | null; last: number | null; buckets: number[] }[];
+}
+
+/** Bucket widths a person reads easily; beyond a day, whole days. */
+const BUCKET_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+/** At most this many buckets in a timeline. */
+const MAX_BUCKETS = 60;
+
+/** The timeline's buckets for edges between the segments' first and last times. */
+export function activityGrid(ranges: readonly ({ first: number; last: number } | null)[]): ActivityGrid {
+  const known = ranges.filter((r) => r !== null);
+  if (known.length === 0) return { start: 0, seconds: 1, count: 0 };
+  const first = Math.min(...known.map((r) => r.first));
+  const last = Math.max(...known.map((r) => r.last));
+  const span = last - first + 1;
+  const seconds = BUCKET_SECONDS.find((b) => Math.ceil(span / b) <= MAX_BUCKETS) ?? 86400 * Math.ceil(span / 86400 / MAX_BUCKETS);
+  const start = Math.floor(first / seconds) * seconds;
+  return { start, seconds, count: Math.floor((last - start) / seconds) + 1 };
+}
+
+function activityOf(grid: ActivityGrid, perService: Map<string, ServiceActivity>): Activity {
+  return {
+    start: grid.count === 0 ? null : grid.start,
+    end: grid.count === 0 ? null : grid.start + grid.count * grid.seconds,
+    bucketSeconds: grid.seconds,
+    services: [...perService]
+      .map(([svc, a]) => ({ svc, edges: a.edges, first: a.first || null, last: a.last || null, buckets: a.buckets }))
+      .sort((x, y) => y.edges - x.edges || x.svc.localeCompare(y.svc)),
+  };
 }
 
 export interface TableTotals {
@@ -99,6 +158,10 @@ export interface DatasetResult {
   integrity: Integrity;
   /** Annotation keys written under another column name, per table. */
   renamedColumns: Partial<Record<TableName, OutputHeader['renamed']>>;
+  /** Edges written per service over the capture's time (the report's timeline). */
+  activity: Activity;
+  /** With rules: the alerts and the files they went to. */
+  detection: DetectionOutcome | null;
   jobs: number;
   warnings: string[];
   notes: string[];
@@ -127,7 +190,7 @@ export function captureLabels(paths: string[]): string[] {
 
 /** Every file name a command can write in its output directory (a later run removes what it did not rewrite). */
 export function outputFamily(files: OutputNames): string[] {
-  return [...Object.values(files), REJECTED_FILE];
+  return [...Object.values(files), REJECTED_FILE, ...Object.values(ALERT_FILES)];
 }
 
 /** Threads to use: at most one per core and per segment of the run; stdin is read in this thread. */
@@ -156,8 +219,8 @@ export async function runDataset(options: DatasetOptions, summarize: (result: Da
   }
 }
 
-/** Pass 1 over every capture: segments planned, scanned (in `run.exec`) and attributed. */
-async function scanAll(options: DatasetOptions, spoolDir: string, run: { exec?: Executor }): Promise<{ scanned: ScannedCapture[]; jobs: number }> {
+/** Pass 1 over every capture: segments planned, scanned (in `run.exec`) and attributed (and events derived, with rules). */
+async function scanAll(options: DatasetOptions, spoolDir: string, run: { exec?: Executor }): Promise<{ scanned: ScannedCapture[]; jobs: number; events: DerivedEvents[] }> {
   const requested = effectiveJobs(options.jobs, options.captures, Number.POSITIVE_INFINITY);
   const plans = await Promise.all(options.captures.map((path) => planSegments(path, requested, options.segmentBytes)));
   const jobs = effectiveJobs(options.jobs, options.captures, plans.reduce((n, p) => n + (p.ranges?.length ?? 1), 0));
@@ -166,29 +229,30 @@ async function scanAll(options: DatasetOptions, spoolDir: string, run: { exec?: 
   const multi = options.captures.length > 1;
   const captures: Pass1Capture[] = options.captures.map((path, i) => ({ path, label: multi ? labels[i] : undefined, segments: plans[i]!, sha256: plans[i]!.ranges ? fileSha256(path) : undefined }));
   const onProgress = options.onProgress;
+  const events: DerivedEvents[] = [];
+  const observers = (i: number): CaptureObservers => {
+    const attributor = attributorFor(options);
+    if (!options.detection) return { attributor, others: [] };
+    const collector = new SigmaEventCollector(labels[i]!);
+    return { attributor, others: [collector], finish: (outcome, idOf) => void (events[i] = collector.finish(outcome, idOf)) };
+  };
   const scanned = await scanCaptures(captures, exec, {
     spoolDir,
     filters: options.filters,
     safeCsv: options.safeCsv,
     skipInvalid: options.skipInvalid,
-    loggedTimes: 'connections',
-    observers: () => ({ attributor: attributorFor(options), others: [] }),
+    spool: options.writeTables !== false,
+    // Detection reads every edge's time; attribution only connections'.
+    loggedTimes: options.detection ? 'all' : 'connections',
+    observers,
     onProgress: onProgress && ((i, raw, records) => onProgress(options.captures[i] === '-' ? '<stdin>' : options.captures[i]!, raw, plans[i]!.size, records)),
   });
   for (const [i, c] of captures.entries()) if (c.sha256) scanned[i]!.sha256 = await c.sha256;
-  return { scanned, jobs };
+  return { scanned, jobs, events };
 }
 
-async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Executor }, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
-  const warnings: string[] = [...(options.priorWarnings ?? [])];
-  const warn = (m: string) => {
-    warnings.push(m);
-    options.onWarning(m);
-  };
-  if (out.staleTemporaries > 0) warn(`${options.outDir}: removed ${out.staleTemporaries} temporary file(s) left by an interrupted run`);
-  const spoolDir = await out.spoolDir();
-  const { scanned, jobs } = await scanAll(options, spoolDir, run);
-  checkScans(scanned, options.strict, warn);
+/** Pass 2: the row tables (headers here, rows by the executor's writers). */
+async function writeRowTables(out: OutputDir, scanned: ScannedCapture[], options: DatasetOptions, exec: Executor, warn: (m: string) => void): Promise<Pick<DatasetResult, 'tables' | 'renamedColumns' | 'activity'>> {
   const multi = options.captures.length > 1;
   const segments = scanned.flatMap((c) => c.segments);
   const finalColumns = {} as Record<TableName, string[]>;
@@ -198,7 +262,7 @@ async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Ex
     totals[t] = segments.reduce((n, s) => n + s.rows[t], 0);
   }
   // Agent and other vertex types are kept, in a file of their own, only when present.
-  const tables = TABLES.filter((t) => t !== 'others' || totals.others > 0);
+  const tables = options.writeTables === false ? [] : TABLES.filter((t) => t !== 'others' || totals.others > 0);
   const outs: Partial<Record<TableName, AtomicFile>> = {};
   const renamedColumns: DatasetResult['renamedColumns'] = {};
   for (const t of tables) {
@@ -212,11 +276,46 @@ async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Ex
       warn(`${options.files[t]}: annotation key(s) ${header.renamed.map((r) => `"${r.annotation}" written as column "${r.column}"`).join(', ')} (the tool's columns keep their names)`);
     }
   }
-  const stats = await writeTables(scanned, run.exec!, { tables, finalColumns, files: outs, policy: options.policy, safeCsv: options.safeCsv });
-  const tableTotals = sumTables(stats, totals, outs);
-  const integrity = integrityOf(scanned, tableTotals, warn);
-  const flows = options.match === 'auto' ? await writeFlows(out, scanned, options) : { file: null, rows: 0, removedConnections: {} };
+  const grid = activityGrid(segments.map((s) => s.edgeTimes));
+  const stats = await writeTables(scanned, exec, { tables, finalColumns, files: outs, policy: options.policy, safeCsv: options.safeCsv, activity: grid });
+  return { tables: sumTables(stats, totals, outs), renamedColumns, activity: activityOf(grid, stats.activity) };
+}
+
+/** Rules on every capture's events, new flows against the baseline: the alert files, published with the rest. */
+async function writeAlerts(out: OutputDir, spec: DetectionSpec, derived: DerivedEvents[], scanned: ScannedCapture[], flows: FlowRow[], options: DatasetOptions): Promise<DetectionOutcome> {
+  const events = derived.map((e, i) => {
+    const keep = eventFilter(options.policy, options.filters, scanned[i]!.outcome);
+    return keep ? filterEvents(e, keep) : e;
+  });
+  const result = detectInCaptures(spec.ruleSet, events, flows, spec.baseline);
+  for (const [name, text] of alertFileContents(result)) (await out.file(name)).file.write(text);
+  let eventsFile: string | null = null;
+  if (spec.writeEvents) {
+    const file = await out.file(ALERT_FILES.events);
+    await writeSigmaEvents(file.file, (function* () {
+      for (const e of events) yield* e;
+    })());
+    eventsFile = file.target;
+  }
+  return { result, files: alertFilePaths(options.outDir, result), eventsFile };
+}
+
+async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Executor }, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
+  const warnings: string[] = [...(options.priorWarnings ?? [])];
+  const warn = (m: string) => {
+    warnings.push(m);
+    options.onWarning(m);
+  };
+  if (out.staleTemporaries > 0) warn(`${options.outDir}: removed ${out.staleTemporaries} temporary file(s) left by an interrupted run`);
+  const spoolDir = await out.spoolDir();
+  const { scanned, jobs, events } = await scanAll(options, spoolDir, run);
+  checkScans(scanned, options.strict, warn);
+  const { tables, renamedColumns, activity } = await writeRowTables(out, scanned, options, run.exec!, warn);
+  const integrity = integrityOf(scanned, tables, warn);
+  const flowTables = options.match === 'auto' ? flowTablesOf(scanned, options) : [];
+  const flows = options.match === 'auto' && options.writeTables !== false ? await writeFlows(out, flowTables, options) : { file: null, rows: 0, removedConnections: addCounts(flowTables.map((t) => t.removedConnections)) };
   const rejected = await writeRejected(out, scanned);
+  const detection = options.detection ? await writeAlerts(out, options.detection, events, scanned, flowTables.flatMap((t) => t.rows), options) : null;
   const labels = captureLabels(options.captures);
   const result: DatasetResult = {
     captures: scanned.map((s, i) => ({
@@ -232,11 +331,13 @@ async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Ex
       netns: s.outcome.netns,
     })),
     recordsByType: addTypeCounts(scanned.map((s) => s.recordsByType)),
-    tables: tableTotals,
+    tables,
     flows,
     rejected,
     integrity,
     renamedColumns,
+    activity,
+    detection,
     jobs,
     warnings,
     notes: [...new Set(scanned.flatMap((s) => s.outcome.notes))],
@@ -253,12 +354,17 @@ async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Ex
   return result;
 }
 
-/** Service-to-service flows from the sockets the row policy keeps. */
-async function writeFlows(out: OutputDir, scanned: ScannedCapture[], options: DatasetOptions): Promise<DatasetResult['flows']> {
-  const multi = scanned.length > 1;
+/** Each capture's service-to-service flows, from the sockets the row policy keeps. */
+function flowTablesOf(scanned: ScannedCapture[], options: DatasetOptions): FlowTable[] {
   const flowFilter = policyFromSpec(options.policy).flow;
-  const tables = scanned.map(({ outcome, vertexFlags }) => outcome.flows(flowFilter && ((v) => flowFilter(v, outcome.resultOf(v) ?? UNATTRIBUTED, outcome, vertexFlags.get(v)))));
-  const rows = tables.flatMap((t, i) => t.rows.map((f) => (multi ? [...flowCells(f), captureLabels(options.captures)[i]!] : flowCells(f))));
+  return scanned.map(({ outcome, vertexFlags }) => outcome.flows(flowFilter && ((v) => flowFilter(v, outcome.resultOf(v) ?? UNATTRIBUTED, outcome, vertexFlags.get(v)))));
+}
+
+/** The flows file: every capture's flows (with a `capture` column when there are several). */
+async function writeFlows(out: OutputDir, tables: FlowTable[], options: DatasetOptions): Promise<DatasetResult['flows']> {
+  const multi = tables.length > 1;
+  const labels = captureLabels(options.captures);
+  const rows = tables.flatMap((t, i) => t.rows.map((f) => (multi ? [...flowCells(f), labels[i]!] : flowCells(f))));
   const file = await out.file(options.files.flows);
   file.file.write(csvTable(multi ? [...FLOW_COLUMNS, CAPTURE_COLUMN] : FLOW_COLUMNS, rows, options.safeCsv));
   return { file: file.target, rows: rows.length, removedConnections: addCounts(tables.map((t) => t.removedConnections)) };
@@ -311,7 +417,7 @@ function sumTables(stats: Pass2Stats, totals: Record<TableName, number>, outs: P
   const tableTotals = {} as Record<TableName, TableTotals>;
   for (const t of TABLES) {
     const tt: TableTotals = { total: totals[t], file: outs[t]?.target ?? null, written: 0, danglingEdges: 0, dropped: {}, perService: new Map(), perKind: new Map(), perNamespace: new Map(), ambiguous: 0 };
-    for (const st of stats[t] ?? []) {
+    for (const st of stats.tables[t] ?? []) {
       tt.written += st.written;
       tt.danglingEdges += st.danglingEdges;
       tt.ambiguous += st.ambiguous;

@@ -11,6 +11,7 @@ import { type CapturePart, type ReadResult, type RecordSink, readProvenance } fr
 import type { EdgeRecord, ProvRecord, RejectCode } from '../provenance/records.js';
 import { type LogBatch, type LoggedTimes, LogWriter } from './record-log.js';
 import { type RecordFilters, type SpoolResult, SpoolWriter, recordIndices } from './spool.js';
+import { epochSeconds, epochSecondsOf } from './spool-format.js';
 import type { TableName } from './tables.js';
 
 export interface SegmentTask {
@@ -28,6 +29,8 @@ export interface SegmentTask {
   filters: RecordFilters;
   safeCsv: boolean;
   skipInvalid: boolean;
+  /** false: nothing is spooled (no tables will be written); the log is still kept. */
+  spool: boolean;
   loggedTimes: LoggedTimes;
 }
 
@@ -41,10 +44,19 @@ export interface SegmentScan extends SpoolResult {
   gzip: boolean;
   read: ReadResult;
   recordsByType: Record<string, number>;
+  /** The first and last edge time (whole epoch seconds), null when no edge had one. */
+  edgeTimes: { first: number; last: number } | null;
   /** Rejected records (--skip-invalid), NDJSON with lines counted within the segment. */
   rejectedFile: string | undefined;
   rejectedByCode: Partial<Record<RejectCode, number>>;
 }
+
+/** A segment scanned without spooling (no tables will be written): no columns, no rows. */
+const NOTHING_SPOOLED: SpoolResult = {
+  columns: { processes: [], artifacts: [], edges: [], others: [] },
+  rows: { processes: 0, artifacts: 0, edges: 0, others: 0 },
+  spools: { processes: '', artifacts: '', edges: '', others: '' },
+};
 
 /** Records per batch of the log: ~4 MiB of a SPADE capture, so batches cross threads a few hundred times a GB. */
 const BATCH_RECORDS = 20_000;
@@ -71,8 +83,19 @@ class TypeCounter {
   }
 }
 
+/** The first and last edge time of a segment (whole epoch seconds; 0: none seen). */
+class TimeRange {
+  min = 0;
+  max = 0;
+  add(seconds: number): void {
+    if (seconds === 0) return;
+    if (this.min === 0 || seconds < this.min) this.min = seconds;
+    if (seconds > this.max) this.max = seconds;
+  }
+}
+
 /** Numbers each record's vertices once, spools it, and logs it for the observers. */
-function segmentSink(ids: IdIndex, types: TypeCounter, spool: SpoolWriter, log: LogWriter, timeFiltered: boolean): RecordSink {
+function segmentSink(ids: IdIndex, types: TypeCounter, times: TimeRange, spool: SpoolWriter | undefined, log: LogWriter, timeFiltered: boolean): RecordSink {
   const typeNames = new ByteStrings();
   const operations = new ByteStrings();
   const names = keyNames();
@@ -98,26 +121,28 @@ function segmentSink(ids: IdIndex, types: TypeCounter, spool: SpoolWriter, log: 
         if (len === 9 && bytesEqualAscii(data, ks, ks + 9, 'operation')) operation = operations.get(data, e.valueStart[i]!, e.valueEnd[i]!);
         else if (len === 4 && bytesEqualAscii(data, ks, ks + 4, 'time')) timeAt = i;
       }
-      // The time is decoded only for those who read it: a time filter, and the log's timed edges.
-      const time = timeAt !== -1 && (timeFiltered || log.wantsTime(operation)) ? data.toString('latin1', e.valueStart[timeAt]!, e.valueEnd[timeAt]!) : undefined;
-      log.edge(type, a, b, operation, time);
-      spool.flatEdgeBytes(e, a, b, time, () => edgeRecord(e));
+      // The time is decoded only for a time filter; the log copies its bytes when an observer reads it.
+      const time = timeAt !== -1 && timeFiltered ? data.toString('latin1', e.valueStart[timeAt]!, e.valueEnd[timeAt]!) : undefined;
+      log.edge(type, a, b, operation, timeAt === -1 ? undefined : (time ?? { data, start: e.valueStart[timeAt]!, end: e.valueEnd[timeAt]! }));
+      const seconds = timeAt === -1 ? 0 : epochSeconds(data, e.valueStart[timeAt]!, e.valueEnd[timeAt]!);
+      times.add(seconds);
+      spool?.flatEdgeBytes(e, a, b, time, seconds, () => edgeRecord(e));
     },
     flatVertexBytes(e: FlatRecordBytes): void {
       const data = e.data;
       const type = typeNames.get(data, e.typeStart, e.typeEnd);
       types.add(type);
       const a = ids.indexOfBytes(data, e.fromStart, e.fromEnd);
-      const ann = annotationsFromBytes(e, names);
-      log.vertex(a, type, ann);
-      spool.flatVertexBytes(e, a, type, ann, () => data.toString('utf8', e.fromStart, e.fromEnd));
+      log.vertexBytes(a, type, e.count, (i) => names.get(i, data, e.keyStart[i]!, e.keyEnd[i]!), data, e.valueStart, e.valueEnd);
+      spool?.flatVertexBytes(e, a, type, () => annotationsFromBytes(e, names), () => data.toString('utf8', e.fromStart, e.fromEnd));
     },
     record(rec: ProvRecord): void {
       types.add(rec.type);
       const [a, b] = recordIndices(rec, ids);
       if (rec.kind === 'edge') log.edge(rec.type, a, b, rec.annotations.operation, rec.annotations.time);
       else log.vertex(a, rec.type, rec.annotations);
-      spool.record(rec, a, b);
+      if (rec.kind === 'edge') times.add(epochSecondsOf(rec.annotations.time));
+      spool?.record(rec, a, b);
     },
   };
 }
@@ -134,8 +159,9 @@ export async function scanSegment(task: SegmentTask, onBatch: (batch: LogBatch) 
   const opened = await openSegment(task);
   const ids = new IdIndex();
   const types = new TypeCounter();
+  const times = new TimeRange();
   const log = new LogWriter(task.segment, task.loggedTimes);
-  const spool = await SpoolWriter.create(task.spoolDir, String(task.segment), task.filters, task.label, task.safeCsv, task.seedColumns);
+  const spool = task.spool ? await SpoolWriter.create(task.spoolDir, String(task.segment), task.filters, task.label, task.safeCsv, task.seedColumns) : undefined;
   const rejected = task.skipInvalid ? await BufferedFile.create(join(task.spoolDir, `${task.segment}.rejected`)) : undefined;
   const rejectedByCode: Partial<Record<RejectCode, number>> = {};
 
@@ -144,7 +170,7 @@ export async function scanSegment(task: SegmentTask, onBatch: (batch: LogBatch) 
   opened.stream = (async function* () {
     for await (const chunk of chunks) {
       yield chunk;
-      await spool.flushIfFull();
+      await spool?.flushIfFull();
       if (log.size >= BATCH_RECORDS) await onBatch(log.take(ids));
       onProgress?.(opened.rawBytesRead(), types.total);
     }
@@ -153,7 +179,7 @@ export async function scanSegment(task: SegmentTask, onBatch: (batch: LogBatch) 
   let read: ReadResult;
   let spooled: SpoolResult;
   try {
-    const sink = segmentSink(ids, types, spool, log, task.filters.since !== undefined || task.filters.until !== undefined);
+    const sink = segmentSink(ids, types, times, spool, log, task.filters.since !== undefined || task.filters.until !== undefined);
     const onInvalid = rejected
       ? (line: number, text: string, reason: string, code: RejectCode) => {
           rejectedByCode[code] = (rejectedByCode[code] ?? 0) + 1;
@@ -162,9 +188,9 @@ export async function scanSegment(task: SegmentTask, onBatch: (batch: LogBatch) 
       : undefined;
     read = await readProvenance(opened, sink, { onInvalid }, task.range?.part);
     await onBatch(log.take(ids));
-    spooled = await spool.close();
+    spooled = spool ? await spool.close() : NOTHING_SPOOLED;
   } catch (err) {
-    await spool.abort();
+    await spool?.abort();
     throw err;
   } finally {
     await rejected?.close();
@@ -178,6 +204,7 @@ export async function scanSegment(task: SegmentTask, onBatch: (batch: LogBatch) 
     gzip: opened.gzip,
     read,
     recordsByType: types.toRecord(),
+    edgeTimes: times.max === 0 ? null : { first: times.min, last: times.max },
     rejectedFile: rejected && read.invalid > 0 ? rejected.path : undefined,
     rejectedByCode,
     ...spooled,

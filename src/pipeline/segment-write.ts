@@ -11,7 +11,7 @@ import { BufferedFile } from '../output/files.js';
 import { IntColumn } from '../util/int-column.js';
 import { type DropReason, type PolicySpec, type RowPolicy, policyFromSpec } from './policy.js';
 import { Flag } from './spool.js';
-import { HEAD_INTS, SLOT_BODY_LENGTH, SLOT_COLUMNS, SLOT_FLAGS, SLOT_VERTEX_A, SLOT_VERTEX_B, readSpool } from './spool-format.js';
+import { HEAD_INTS, SLOT_BODY_LENGTH, SLOT_COLUMNS, SLOT_FLAGS, SLOT_TIME, SLOT_VERTEX_A, SLOT_VERTEX_B, readSpool } from './spool-format.js';
 import type { TableName } from './tables.js';
 
 /**
@@ -72,6 +72,8 @@ export interface TableTask {
   /** Appended as the last column when several captures are combined. */
   label: string | undefined;
   safeCsv: boolean;
+  /** Edges, when measuring: count kept rows per service and time bucket (the report's timeline). */
+  activity?: ActivityGrid | undefined;
   /** Writing: the output file and where the segment's rows start; absent: only measure. */
   target?: { path: string; position: number; bytes: number } | undefined;
 }
@@ -92,6 +94,33 @@ export interface PlainTableStats {
 export interface TableResult {
   bytes: number;
   stats: PlainTableStats;
+  /** With `activity`: per service (svc_from, else svc_to), its edges and their times. */
+  activity?: [string, ServiceActivity][] | undefined;
+}
+
+/** The timeline's buckets: `count` of `seconds` each from `start` (whole epoch seconds). */
+export interface ActivityGrid {
+  start: number;
+  seconds: number;
+  count: number;
+}
+
+export interface ServiceActivity {
+  edges: number;
+  /** First and last edge time (whole epoch seconds), 0 when none had one. */
+  first: number;
+  last: number;
+  buckets: number[];
+}
+
+/** Adds one edge at `time` (0: none) to a service's activity. */
+function addActivity(a: ServiceActivity, time: number, grid: ActivityGrid): void {
+  a.edges++;
+  if (time === 0) return;
+  if (a.first === 0 || time < a.first) a.first = time;
+  if (time > a.last) a.last = time;
+  const bucket = Math.floor((time - grid.start) / grid.seconds);
+  if (bucket >= 0 && bucket < grid.count) a.buckets[bucket]!++;
 }
 
 /** Where the rows of a pass go: counted (measuring) or written. */
@@ -119,8 +148,9 @@ export async function measureTableRows(task: TableTask): Promise<TableResult> {
     bytes: (_d, start, end) => (bytes += end - start),
     buffer: (b) => (bytes += b.length),
   };
-  const stats = await rowsOf(task, counter, undefined);
-  return { bytes, stats };
+  const activity = task.activity ? new Map<string, ServiceActivity>() : undefined;
+  const stats = await rowsOf(task, counter, undefined, activity);
+  return { bytes, stats, activity: activity && [...activity] };
 }
 
 /** Writes a segment's rows of one table at its place in the output file. */
@@ -163,7 +193,7 @@ function vertexDecisions(policy: RowPolicy, outcome: OutcomeView, flags: Int32Ar
 }
 
 /** Every row of the segment's spool through the row policy into `out`; `file` (writing) is flushed between blocks. */
-async function rowsOf(task: TableTask, out: RowOut, file: BufferedFile | undefined): Promise<PlainTableStats> {
+async function rowsOf(task: TableTask, out: RowOut, file: BufferedFile | undefined, activity?: Map<string, ServiceActivity>): Promise<PlainTableStats> {
   const stats = { written: 0, danglingEdges: 0, dropped: {} as PlainTableStats['dropped'], ambiguous: 0 };
   const perService = new Map<string, number>();
   const perKind = new Map<string, number>();
@@ -209,8 +239,16 @@ async function rowsOf(task: TableTask, out: RowOut, file: BufferedFile | undefin
           count(drop);
           continue;
         }
-        suffix = svcOf(outcome.resultOf(a) ?? UNATTRIBUTED);
-        suffix2 = svcOf(outcome.resultOf(b) ?? UNATTRIBUTED);
+        const ra = outcome.resultOf(a) ?? UNATTRIBUTED;
+        const rb = outcome.resultOf(b) ?? UNATTRIBUTED;
+        suffix = svcOf(ra);
+        suffix2 = svcOf(rb);
+        if (activity) {
+          const svc = ra.svc || rb.svc;
+          let act = activity.get(svc);
+          if (!act) activity.set(svc, (act = { edges: 0, first: 0, last: 0, buckets: new Array<number>(task.activity!.count).fill(0) }));
+          addActivity(act, heads[h + SLOT_TIME]! >>> 0, task.activity!);
+        }
       } else {
         const result = outcome.resultOf(a);
         const drop = policy.vertex(a, result, outcome, heads[h + SLOT_FLAGS]!);
@@ -236,6 +274,8 @@ async function rowsOf(task: TableTask, out: RowOut, file: BufferedFile | undefin
       out.buffer(suffix);
       if (suffix2) out.buffer(suffix2);
       out.buffer(tail);
+      // Written out as blocks fill, not once per spool block: a block of rows is several MB of output.
+      if (file?.full) await file.flush();
     }
     bodyAt = 0;
     if (file?.full) await file.flush();

@@ -2,7 +2,8 @@
 //
 //   <base>.heads   one fixed-size head per row: the annotation columns known when the row was
 //                  written, its vertices (a; b for edges, else -1, in the segment's own numbering),
-//                  its output flags, and its body's byte length;
+//                  its output flags, its body's byte length, and (edges) its time in whole epoch
+//                  seconds as uint32 (0: none; the report's activity timeline);
 //   <base>.bodies  the rows' CSV bodies back to back (id,type / from,to,type and the annotation
 //                  fields, each preceded by a comma), no separators.
 //
@@ -18,8 +19,9 @@ export const HEAD_VERTEX_A = 4;
 export const HEAD_VERTEX_B = 8;
 export const HEAD_FLAGS = 12;
 export const HEAD_BODY_LENGTH = 16;
-/** Bytes of one head: five little-endian int32 at the offsets above. */
-export const HEAD_SIZE = 20;
+export const HEAD_TIME = 20;
+/** Bytes of one head: six little-endian 32-bit slots at the offsets above. */
+export const HEAD_SIZE = 24;
 
 export interface SpoolHead {
   columns: number;
@@ -48,9 +50,9 @@ export class SpoolTableWriter {
     return new SpoolTableWriter(await BufferedFile.create(paths.heads), await BufferedFile.create(paths.bodies));
   }
 
-  /** A row whose body is a string. */
-  writeRow(columns: number, a: number, b: number, flags: number, body: string): void {
-    this.writeHead(columns, a, b, flags, this.bodies.write(body));
+  /** A row whose body is a string; `time`: whole epoch seconds, 0 for none. */
+  writeRow(columns: number, a: number, b: number, flags: number, time: number, body: string): void {
+    this.writeHead(columns, a, b, flags, time, this.bodies.write(body));
   }
 
   /**
@@ -65,19 +67,20 @@ export class SpoolTableWriter {
     return this.bodies.position;
   }
 
-  endRow(columns: number, a: number, b: number, flags: number, end: number): void {
+  endRow(columns: number, a: number, b: number, flags: number, time: number, end: number): void {
     const length = end - this.bodies.position;
     this.bodies.setPosition(end);
-    this.writeHead(columns, a, b, flags, length);
+    this.writeHead(columns, a, b, flags, time, length);
   }
 
-  private writeHead(columns: number, a: number, b: number, flags: number, bodyLength: number): void {
+  private writeHead(columns: number, a: number, b: number, flags: number, time: number, bodyLength: number): void {
     const h = this.head;
     h.writeInt32LE(columns, HEAD_COLUMNS);
     h.writeInt32LE(a, HEAD_VERTEX_A);
     h.writeInt32LE(b, HEAD_VERTEX_B);
     h.writeInt32LE(flags, HEAD_FLAGS);
     h.writeInt32LE(bodyLength, HEAD_BODY_LENGTH);
+    h.writeUInt32LE(time, HEAD_TIME);
     this.heads.writeBytes(h, 0, HEAD_SIZE);
     this.rows++;
   }
@@ -103,7 +106,7 @@ export class SpoolTableWriter {
 }
 
 /** Heads read per block (with the bodies they describe). */
-const HEADS_PER_BLOCK = 1 << 15;
+const HEADS_PER_BLOCK = 1 << 13;
 
 /**
  * Reads a spool back in blocks of rows: `onRows(heads, bodies, count)` gets the heads of `count`
@@ -150,6 +153,25 @@ export const SLOT_VERTEX_A = HEAD_VERTEX_A / 4;
 export const SLOT_VERTEX_B = HEAD_VERTEX_B / 4;
 export const SLOT_FLAGS = HEAD_FLAGS / 4;
 export const SLOT_BODY_LENGTH = HEAD_BODY_LENGTH / 4;
-if (HEAD_SIZE % 4 !== 0 || HEAD_BODY_LENGTH + 4 > HEAD_SIZE) throw new Error('spool heads must be whole int32 slots');
+/** Read as `view[SLOT_TIME] >>> 0` (the slot is unsigned). */
+export const SLOT_TIME = HEAD_TIME / 4;
+if (HEAD_SIZE % 4 !== 0 || HEAD_TIME + 4 !== HEAD_SIZE) throw new Error('spool heads must be whole 32-bit slots, the time last');
+
+/** Whole epoch seconds of a time written as decimal digits (`1701959634.211`) at [start, end) of `data`; 0 when it is not one. */
+export function epochSeconds(data: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = data[i]!;
+    if (c === 0x2e) break;
+    if (c < 0x30 || c > 0x39) return 0;
+    n = n * 10 + (c - 0x30);
+  }
+  return n <= 0xffffffff ? n : 0;
+}
+
+/** The same for a time string (the JSON.parse path). */
+export function epochSecondsOf(time: string | undefined): number {
+  return time === undefined ? 0 : epochSeconds(Buffer.from(time, 'latin1'), 0, time.length);
+}
 // Heads are written little-endian and read through Int32Array views, which use the machine's order.
 if (endianness() !== 'LE') throw new Error('the spool format reads heads as little-endian int32: this machine is big-endian');

@@ -5,7 +5,7 @@ import { type FieldWriter, fieldWriter } from '../output/csv.js';
 import { type FlatRecordBytes, MAX_KEYS, PositionalKeys, copyBytes } from '../provenance/flat-edge.js';
 import type { IdIndex } from '../provenance/id-index.js';
 import type { EdgeRecord, ProvRecord } from '../provenance/records.js';
-import { SpoolTableWriter } from './spool-format.js';
+import { SpoolTableWriter, epochSecondsOf } from './spool-format.js';
 import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
 
 /** Output filters that need a record's annotations, so they are applied while it is parsed. */
@@ -162,29 +162,29 @@ export class SpoolWriter {
     const head = `${f(p + from)},${f(p + to)},${f(type)}`;
     const edges = this.tables.edges;
     edges.rows++;
-    edges.file.writeRow(edges.columns.keys.length, a, b, this.timeFlags(time), head + annotationPart);
+    edges.file.writeRow(edges.columns.keys.length, a, b, this.timeFlags(time), epochSecondsOf(time), head + annotationPart);
   }
 
   /**
    * A byte-located edge: the CSV body is assembled from byte ranges straight into the spool block,
    * or, when it cannot be (ids needing quotes, a row too big for a block), from `asRecord()`.
    */
-  flatEdgeBytes(e: FlatRecordBytes, a: number, b: number, time: string | undefined, asRecord: () => EdgeRecord): void {
-    if (!this.bytesRecord(this.tables.edges, e, true, a, b, this.timeFlags(time))) this.record(asRecord(), a, b);
+  flatEdgeBytes(e: FlatRecordBytes, a: number, b: number, time: string | undefined, seconds: number, asRecord: () => EdgeRecord): void {
+    if (!this.bytesRecord(this.tables.edges, e, true, a, b, this.timeFlags(time), seconds)) this.record(asRecord(), a, b);
   }
 
-  /** A byte-located vertex, `ann` its annotations (decoded for attribution, read here for filters); fallback as above. */
-  flatVertexBytes(e: FlatRecordBytes, a: number, type: string, ann: Record<string, string>, id: () => string): void {
+  /** A byte-located vertex, `ann` its annotations (decoded only for a filter or the fallback); fallback as above. */
+  flatVertexBytes(e: FlatRecordBytes, a: number, type: string, ann: () => Record<string, string>, id: () => string): void {
     const name = tableOfVertexType(type);
-    const flags = vertexRecordFlags(type, ann, this.dropSubtypes);
-    if (!this.bytesRecord(this.tables[name], e, false, a, -1, flags)) this.vertexRow(name, a, id(), type, ann, flags);
+    const flags = this.dropSubtypes ? vertexRecordFlags(type, ann(), this.dropSubtypes) : 0;
+    if (!this.bytesRecord(this.tables[name], e, false, a, -1, flags, 0)) this.vertexRow(name, a, id(), type, ann(), flags);
   }
 
   /**
    * Writes the spool record from byte ranges: (prefixed) from,to,type or id,type, then the columns.
    * False when it cannot (ids needing quotes, or too big for a block).
    */
-  private bytesRecord(table: TableSpool, e: FlatRecordBytes, edge: boolean, a: number, b: number, flags: number): boolean {
+  private bytesRecord(table: TableSpool, e: FlatRecordBytes, edge: boolean, a: number, b: number, flags: number, seconds: number): boolean {
     const prefix = this.prefixBytes;
     if (prefix === undefined || e.headComma) return false;
     const data = e.data;
@@ -206,7 +206,7 @@ export class SpoolWriter {
     at += copyBytes(data, e.typeStart, e.typeEnd, block, at);
     at = table.writeColumnsBytes(e, block, at);
     table.rows++;
-    table.file.endRow(table.columns.keys.length, a, b, flags, at);
+    table.file.endRow(table.columns.keys.length, a, b, flags, seconds, at);
     return true;
   }
 
@@ -214,7 +214,7 @@ export class SpoolWriter {
     const table = this.tables[name];
     const body = `${this.field(this.prefix + id)},${this.field(type)}${table.annotationFields(ann)}`;
     table.rows++;
-    table.file.writeRow(table.columns.keys.length, a, -1, flags, body);
+    table.file.writeRow(table.columns.keys.length, a, -1, flags, 0, body);
   }
 
   record(rec: ProvRecord, a: number, b: number): void {

@@ -1,13 +1,12 @@
 // A worker thread of the pool (executor.ts): runs one job at a time, the same functions the
-// in-thread executor runs, and posts log batches (moved, not copied), progress and the result.
+// in-thread executor runs, and posts log batches, progress and the result.
 import { parentPort } from 'node:worker_threads';
 import { type FromWorker, type ToWorker, toPlainError } from './executor.js';
-import { batchTransferables } from './record-log.js';
 import { scanSegment } from './segment-scan.js';
 import { measureTableRows, writeTableRows } from './segment-write.js';
 
 const port = parentPort!;
-const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+const post = (m: FromWorker) => port.postMessage(m);
 
 async function run({ id, job }: ToWorker): Promise<void> {
   try {
@@ -15,7 +14,7 @@ async function run({ id, job }: ToWorker): Promise<void> {
     if (job.kind === 'scan') {
       result = await scanSegment(
         job.task,
-        (batch) => post({ id, type: 'batch', batch }, batchTransferables(batch)),
+        (batch) => post({ id, type: 'batch', batch }),
         (rawBytes, records) => post({ id, type: 'progress', rawBytes, records }),
       );
     } else if (job.kind === 'measure') result = await measureTableRows(job.task);

@@ -73,7 +73,7 @@ async function run(capture: string, jobs: number, segmentBytes: number, extra: {
         segmentBytes,
         onWarning: (m) => warnings.push(m),
       },
-      (r) => ({ captures: r.captures, rejected: { ...r.rejected, file: null }, integrity: r.integrity }),
+      (r) => ({ captures: r.captures, rejected: { ...r.rejected, file: null }, integrity: r.integrity, activity: r.activity }),
     );
     const files: Record<string, string> = {};
     for (const f of await readdir(outDir)) files[f] = readFileSync(path.join(outDir, f), 'utf8');
@@ -189,5 +189,30 @@ describe('a capture read in segments by worker threads', () => {
     const line = 2001 + blank.length + 1;
     expect((await run(far, 1, SEGMENT)).error).toMatch(new RegExp(`after-close-far\\.json:${line}: content after the closing '\\]' ${blank.length + 1} lines above`));
     expect((await run(far, 2, SEGMENT)).error).toMatch(/after-close-far\.json:\d+: records after the closing '\]' \d+ lines above/);
+  });
+});
+
+describe('activity timeline', () => {
+  it('buckets of a readable width, at most 60, covering the first to the last edge', async () => {
+    const { activityGrid } = await import('../../src/pipeline/run.js');
+    expect(activityGrid([])).toEqual({ start: 0, seconds: 1, count: 0 });
+    expect(activityGrid([null, { first: 1701959634, last: 1701959659 }])).toEqual({ start: 1701959634, seconds: 1, count: 26 });
+    const hour = activityGrid([{ first: 1000, last: 1000 + 3599 }]);
+    // span 3600 s: 60 s buckets, aligned to the minute (so one more bucket than the span needs).
+    expect(hour).toEqual({ start: 960, seconds: 60, count: 61 });
+    const days = activityGrid([{ first: 0, last: 90 * 86400 }, { first: 86400, last: 86401 }]);
+    expect(days.seconds % 86400).toBe(0);
+    expect(days.count).toBeLessThanOrEqual(60);
+    expect(days.start + days.count * days.seconds).toBeGreaterThan(90 * 86400);
+  });
+
+  it('epoch seconds from the bytes of a time value; anything else is 0 (no time)', async () => {
+    const { epochSeconds, epochSecondsOf } = await import('../../src/pipeline/spool-format.js');
+    const b = Buffer.from('x1701959634.211y');
+    expect(epochSeconds(b, 1, 15)).toBe(1701959634);
+    expect(epochSecondsOf('1701959634')).toBe(1701959634);
+    expect(epochSecondsOf('2023-12-07T14:33:54Z')).toBe(0);
+    expect(epochSecondsOf(undefined)).toBe(0);
+    expect(epochSecondsOf('99999999999')).toBe(0);
   });
 });
