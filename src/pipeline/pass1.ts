@@ -10,10 +10,10 @@ import type { Annotations, RecordObserver, RejectCode } from '../provenance/reco
 import { IntColumn } from '../util/int-column.js';
 import type { Executor } from './executor.js';
 import { collectAfter } from './gc.js';
-import { type LogBatch, type LoggedTimes, SegmentReplay } from './record-log.js';
-import type { SegmentScan, SegmentTask } from './segment-scan.js';
+import { type LogBatch, SegmentReplay } from './record-log.js';
+import type { ScanSettings, SegmentScan, SegmentTask } from './segment-scan.js';
 import type { CaptureSegments } from './segments.js';
-import { Flag, type RecordFilters, vertexRecordFlags } from './spool.js';
+import { Flag, vertexRecordFlags } from './spool.js';
 
 /** What watches one capture's records: the attributor, and others (detection) that finish with its outcome. */
 export interface CaptureObservers {
@@ -32,14 +32,7 @@ export interface Pass1Capture {
   sha256: Promise<string> | undefined;
 }
 
-export interface Pass1Options {
-  spoolDir: string;
-  filters: RecordFilters;
-  safeCsv: boolean;
-  skipInvalid: boolean;
-  /** false: rows are not spooled (no tables will be written). */
-  spool: boolean;
-  loggedTimes: LoggedTimes;
+export interface Pass1Options extends ScanSettings {
   observers(capture: number): CaptureObservers;
   onProgress?: ((capture: number, rawBytes: number, records: number) => void) | undefined;
 }
@@ -111,106 +104,124 @@ class CaptureReplay {
 
 /** Scans every capture's segments and replays them; the captures in order, each decided by its attributor. */
 export async function scanCaptures(captures: Pass1Capture[], exec: Executor, options: Pass1Options): Promise<ScannedCapture[]> {
-  const tasks = segmentTasks(captures, options);
-  const lastOf = new Map<number, number>(); // capture → its last segment's number
-  tasks.forEach((t) => lastOf.set(t.capture, t.segment));
-  const buffered = new Map<number, LogBatch[]>();
-  const scans: (SegmentScan | undefined)[] = [];
-  const failures: (Error | undefined)[] = [];
-  const replays: CaptureReplay[] = [];
-  const done: ScannedCapture[] = [];
-  const started: Promise<void>[] = [];
-  // Segments scanned ahead of the replay: enough to keep every thread busy while one segment is replayed.
-  const window = exec.threads + 1;
-  const dropSubtypes = options.filters.dropSubtypes && options.filters.dropSubtypes.size > 0 ? options.filters.dropSubtypes : undefined;
-  const progress = new Map<number, { rawBytes: number; records: number }>();
-  let cursor = 0;
-  let next = 0;
-  /** The first segment that failed (Infinity: none): nothing after it starts or is replayed. */
-  let firstFailed = Number.POSITIVE_INFINITY;
+  return new Pass1(captures, exec, options).run();
+}
 
-  const replayOf = (capture: number) => (replays[capture] ??= new CaptureReplay(options.observers(capture), dropSubtypes));
-  const fail = (segment: number, err: unknown) => {
-    failures[segment] ??= err as Error;
-    firstFailed = Math.min(firstFailed, segment);
-  };
-  const advance = () => {
-    // Segments before a failure are still replayed: the error's line is counted over them.
-    while (cursor < Math.min(tasks.length, firstFailed) && scans[cursor] !== undefined) {
-      const task = tasks[cursor]!;
-      const replay = replayOf(task.capture);
-      replay.endSegment(scans[cursor]!);
-      scans[cursor] = undefined; // kept in replay.segments
-      if (lastOf.get(task.capture) === task.segment) {
-        done[task.capture] = finishCapture(captures[task.capture]!, replay);
-        delete replays[task.capture];
-      }
-      cursor++;
-      for (const b of buffered.get(cursor) ?? []) replayOf(tasks[cursor]!.capture).apply(b);
-      buffered.delete(cursor);
+/** One pass 1: which segments are started, replayed, buffered, failed. */
+class Pass1 {
+  private readonly tasks: SegmentTask[];
+  /** capture → its last segment's number */
+  private readonly lastOf = new Map<number, number>();
+  private readonly buffered = new Map<number, LogBatch[]>();
+  private readonly scans: (SegmentScan | undefined)[] = [];
+  private readonly failures: (Error | undefined)[] = [];
+  private readonly replays: CaptureReplay[] = [];
+  private readonly done: ScannedCapture[] = [];
+  private readonly started: Promise<void>[] = [];
+  private readonly progress = new Map<number, { rawBytes: number; records: number }>();
+  private readonly dropSubtypes: ReadonlySet<string> | undefined;
+  /** Segments scanned ahead of the replay: enough to keep every thread busy while one segment is replayed. */
+  private readonly window: number;
+  /** The segment being replayed, and the next to start. */
+  private cursor = 0;
+  private next = 0;
+  /** The first segment that failed (Infinity: none): nothing after it starts or is replayed. */
+  private firstFailed = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly captures: Pass1Capture[],
+    private readonly exec: Executor,
+    private readonly options: Pass1Options,
+  ) {
+    this.tasks = segmentTasks(captures, options);
+    for (const t of this.tasks) this.lastOf.set(t.capture, t.segment);
+    this.window = exec.threads + 1;
+    const drop = options.filters.dropSubtypes;
+    this.dropSubtypes = drop && drop.size > 0 ? drop : undefined;
+  }
+
+  async run(): Promise<ScannedCapture[]> {
+    this.startMore();
+    // Segments start while earlier ones settle: wait until nothing more starts.
+    for (let settled = 0; settled < this.started.length; ) {
+      const n = this.started.length;
+      await Promise.all(this.started.slice(settled, n));
+      settled = n;
     }
-    startMore();
-  };
-  const onBatch = (segment: number, batch: LogBatch) => {
-    if (segment !== cursor) buffered.set(segment, [...(buffered.get(segment) ?? []), batch]);
-    else replayOf(tasks[segment]!.capture).apply(batch);
-  };
-  const guarded = (segment: number, fn: () => void) => {
+    const failed = this.firstFailed;
+    if (failed !== Number.POSITIVE_INFINITY) throw rebased(this.failures[failed]!, failed, this.tasks, this.replays, this.done);
+    return this.done;
+  }
+
+  private replayOf(capture: number): CaptureReplay {
+    return (this.replays[capture] ??= new CaptureReplay(this.options.observers(capture), this.dropSubtypes));
+  }
+
+  private fail(segment: number, err: unknown): void {
+    this.failures[segment] ??= err as Error;
+    this.firstFailed = Math.min(this.firstFailed, segment);
+  }
+
+  /** Runs `fn`; what it throws fails `segment`. */
+  private guarded(segment: number, fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      fail(segment, err);
+      this.fail(segment, err);
     }
-  };
-  const startMore = () => {
-    while (next < tasks.length && next < cursor + window && firstFailed === Number.POSITIVE_INFINITY) {
-      const task = tasks[next++]!;
+  }
+
+  private startMore(): void {
+    while (this.next < this.tasks.length && this.next < this.cursor + this.window && this.firstFailed === Number.POSITIVE_INFINITY) {
+      const task = this.tasks[this.next++]!;
       const s = task.segment;
       const handlers = {
-        onBatch: (b: LogBatch) => guarded(s, () => onBatch(s, b)),
+        onBatch: (b: LogBatch) => this.guarded(s, () => this.onBatch(s, b)),
         onProgress: (rawBytes: number, records: number) => {
-          progress.set(s, { rawBytes, records });
-          options.onProgress?.(task.capture, ...captureProgress(tasks, progress, task.capture));
+          this.progress.set(s, { rawBytes, records });
+          this.options.onProgress?.(task.capture, ...captureProgress(this.tasks, this.progress, task.capture));
         },
       };
-      started.push(
-        exec.scan(task, handlers).then(
-          (scan) => guarded(s, () => ((scans[s] = scan), advance())),
-          (err: unknown) => fail(s, err),
+      this.started.push(
+        this.exec.scan(task, handlers).then(
+          (scan) => this.guarded(s, () => ((this.scans[s] = scan), this.advance())),
+          (err: unknown) => this.fail(s, err),
         ),
       );
     }
-  };
-
-  startMore();
-  // Segments start while earlier ones settle: wait until nothing more starts.
-  for (let settled = 0; settled < started.length; ) {
-    const n = started.length;
-    await Promise.all(started.slice(settled, n));
-    settled = n;
   }
-  if (firstFailed !== Number.POSITIVE_INFINITY) throw rebased(failures[firstFailed]!, firstFailed, tasks, replays, done);
-  return done;
+
+  private onBatch(segment: number, batch: LogBatch): void {
+    if (segment !== this.cursor) this.buffered.set(segment, [...(this.buffered.get(segment) ?? []), batch]);
+    else this.replayOf(this.tasks[segment]!.capture).apply(batch);
+  }
+
+  /** Ends every scanned segment at the cursor, in order, and replays what the next one buffered. */
+  private advance(): void {
+    // Segments before a failure are still replayed: the error's line is counted over them.
+    while (this.cursor < Math.min(this.tasks.length, this.firstFailed) && this.scans[this.cursor] !== undefined) {
+      const task = this.tasks[this.cursor]!;
+      const replay = this.replayOf(task.capture);
+      replay.endSegment(this.scans[this.cursor]!);
+      this.scans[this.cursor] = undefined; // kept in replay.segments
+      if (this.lastOf.get(task.capture) === task.segment) {
+        this.done[task.capture] = finishCapture(this.captures[task.capture]!, replay);
+        delete this.replays[task.capture];
+      }
+      this.cursor++;
+      for (const b of this.buffered.get(this.cursor) ?? []) this.replayOf(this.tasks[this.cursor]!.capture).apply(b);
+      this.buffered.delete(this.cursor);
+    }
+    this.startMore();
+  }
 }
 
 function segmentTasks(captures: Pass1Capture[], options: Pass1Options): SegmentTask[] {
   const tasks: SegmentTask[] = [];
   captures.forEach((c, capture) => {
     for (const range of c.segments.ranges ?? [undefined]) {
-      tasks.push({
-        segment: tasks.length,
-        capture,
-        path: c.path,
-        range,
-        seedColumns: c.segments.seedColumns,
-        label: c.label,
-        spoolDir: options.spoolDir,
-        filters: options.filters,
-        safeCsv: options.safeCsv,
-        skipInvalid: options.skipInvalid,
-        spool: options.spool,
-        loggedTimes: options.loggedTimes,
-      });
+      const { spoolDir, filters, safeCsv, skipInvalid, spool, loggedTimes } = options;
+      tasks.push({ segment: tasks.length, capture, path: c.path, range, seedColumns: c.segments.seedColumns, label: c.label, spoolDir, filters, safeCsv, skipInvalid, spool, loggedTimes });
     }
   });
   return tasks;

@@ -14,7 +14,18 @@ import { type RecordFilters, type SpoolResult, SpoolWriter, recordIndices } from
 import { epochSeconds, epochSecondsOf } from './spool-format.js';
 import type { TableName } from './tables.js';
 
-export interface SegmentTask {
+/** How every segment of a run is scanned. */
+export interface ScanSettings {
+  spoolDir: string;
+  filters: RecordFilters;
+  safeCsv: boolean;
+  skipInvalid: boolean;
+  /** false: nothing is spooled (no tables will be written); the log is still kept. */
+  spool: boolean;
+  loggedTimes: LoggedTimes;
+}
+
+export interface SegmentTask extends ScanSettings {
   /** Dataset-wide number (orders everything: spool names, replay, output). */
   segment: number;
   capture: number;
@@ -25,13 +36,6 @@ export interface SegmentTask {
   seedColumns: Record<TableName, string[]> | undefined;
   /** Set when several captures form one dataset: prefixes ids and fills the `capture` column. */
   label: string | undefined;
-  spoolDir: string;
-  filters: RecordFilters;
-  safeCsv: boolean;
-  skipInvalid: boolean;
-  /** false: nothing is spooled (no tables will be written); the log is still kept. */
-  spool: boolean;
-  loggedTimes: LoggedTimes;
 }
 
 export interface SegmentScan extends SpoolResult {

@@ -192,78 +192,95 @@ function vertexDecisions(policy: RowPolicy, outcome: OutcomeView, flags: Int32Ar
   };
 }
 
-/** Every row of the segment's spool through the row policy into `out`; `file` (writing) is flushed between blocks. */
-async function rowsOf(task: TableTask, out: RowOut, file: BufferedFile | undefined, activity?: Map<string, ServiceActivity>): Promise<PlainTableStats> {
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Decides each spooled row of a task: dropped (counted by reason), or kept with the attribution
+ * columns to append (counted per service, kind and namespace; edges into the activity timeline).
+ */
+function rowDecider(task: TableTask, activity: Map<string, ServiceActivity> | undefined) {
   const stats = { written: 0, danglingEdges: 0, dropped: {} as PlainTableStats['dropped'], ambiguous: 0 };
   const perService = new Map<string, number>();
   const perKind = new Map<string, number>();
   const perNamespace = new Map<string, number>();
   const policy = policyFromSpec(task.policy);
   const outcome = outcomeView(task.outcome);
-  const { mapping, table } = task;
+  const { mapping } = task;
   const vertexFlags = task.outcome.vertexFlags;
-  const isEdges = table === 'edges';
   const field = fieldWriter(task.safeCsv);
-  const finalCount = task.finalColumns.length;
-  const remap = columnRemap(task.segmentColumns, task.finalColumns);
-  const keyFields = isEdges ? 3 : 2;
-  // Everything after the body comes from a few distinct strings: encode each once, copy bytes per row.
-  const padCache: Buffer[] = [];
-  const pad = (n: number) => (padCache[n] ??= Buffer.from(','.repeat(n)));
-  const tail = Buffer.from(`${task.label === undefined ? '' : `,${field(task.label)}`}\n`);
+  // The attribution columns come from a few distinct results: encode each once, copy bytes per row.
   const suffixCache = new Map<AttributionResult, Buffer>();
   const suffixOf = (r: AttributionResult) => suffixCache.get(r) ?? suffixCache.set(r, Buffer.from(attributionSuffix(r, field))).get(r)!;
   const svcCache = new Map<AttributionResult, Buffer>();
   const svcOf = (r: AttributionResult) => svcCache.get(r) ?? svcCache.set(r, Buffer.from(`,${field(r.svc)}`)).get(r)!;
   const vertexDrop = vertexDecisions(policy, outcome, vertexFlags);
-  const count = (reason: DropReason) => (stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1);
+  const count = (reason: DropReason) => void (stats.dropped[reason] = (stats.dropped[reason] ?? 0) + 1);
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  // Reused for every row (the caller copies them out at once): no array per row.
+  const pair: Buffer[] = [EMPTY, EMPTY];
+  const single: Buffer[] = [EMPTY];
+
+  /** The edge row at heads[h]: its svc_from and svc_to columns, or undefined when dropped. */
+  const edge = (heads: Int32Array, h: number): Buffer[] | undefined => {
+    const a = mapping[heads[h + SLOT_VERTEX_A]!]!;
+    const b = mapping[heads[h + SLOT_VERTEX_B]!]!;
+    if ((vertexFlags[a]! & vertexFlags[b]! & Flag.defined) === 0) stats.danglingEdges++;
+    const drop = policy.edge(vertexDrop(a), vertexDrop(b), heads[h + SLOT_FLAGS]!);
+    if (drop) return count(drop);
+    const ra = outcome.resultOf(a) ?? UNATTRIBUTED;
+    const rb = outcome.resultOf(b) ?? UNATTRIBUTED;
+    if (activity) {
+      const svc = ra.svc || rb.svc;
+      let act = activity.get(svc);
+      if (!act) activity.set(svc, (act = { edges: 0, first: 0, last: 0, buckets: new Array<number>(task.activity!.count).fill(0) }));
+      addActivity(act, heads[h + SLOT_TIME]! >>> 0, task.activity!);
+    }
+    stats.written++;
+    pair[0] = svcOf(ra);
+    pair[1] = svcOf(rb);
+    return pair;
+  };
+  /** The vertex row at heads[h]: its attribution columns, or undefined when dropped. */
+  const vertex = (heads: Int32Array, h: number): Buffer[] | undefined => {
+    const a = mapping[heads[h + SLOT_VERTEX_A]!]!;
+    const result = outcome.resultOf(a);
+    const drop = policy.vertex(a, result, outcome, heads[h + SLOT_FLAGS]!);
+    if (drop) return count(drop);
+    const res = result ?? UNATTRIBUTED;
+    bump(perService, res.svc);
+    bump(perKind, res.kind);
+    bump(perNamespace, res.svcNamespace);
+    if (res.svc === '' && res.app) stats.ambiguous++;
+    stats.written++;
+    single[0] = suffixOf(res);
+    return single;
+  };
+  return {
+    decide: task.table === 'edges' ? edge : vertex,
+    stats: (): PlainTableStats => ({ ...stats, perService: [...perService], perKind: [...perKind], perNamespace: [...perNamespace] }),
+  };
+}
+
+/** Every row of the segment's spool through the row policy into `out`; `file` (writing) is flushed as blocks fill. */
+async function rowsOf(task: TableTask, out: RowOut, file: BufferedFile | undefined, activity?: Map<string, ServiceActivity>): Promise<PlainTableStats> {
+  const rows = rowDecider(task, activity);
+  const finalCount = task.finalColumns.length;
+  const remap = columnRemap(task.segmentColumns, task.finalColumns);
+  const keyFields = task.table === 'edges' ? 3 : 2;
+  const padCache: Buffer[] = [];
+  const pad = (n: number) => (padCache[n] ??= Buffer.from(','.repeat(n)));
+  const tail = Buffer.from(`${task.label === undefined ? '' : `,${fieldWriter(task.safeCsv)(task.label)}`}\n`);
   let ordinal = task.ordinalOffset - 1;
   let bodyAt = 0;
-
-  await readSpool(task.spool, file !== undefined, async (heads, bodies, rows) => {
-    for (let r = 0; r < rows; r++) {
+  await readSpool(task.spool, file !== undefined, async (heads, bodies, count) => {
+    for (let r = 0; r < count; r++) {
       const h = r * HEAD_INTS;
       const cols = heads[h + SLOT_COLUMNS]!;
       const bodyStart = bodyAt;
       bodyAt += heads[h + SLOT_BODY_LENGTH]!;
       ordinal++;
-      const a = mapping[heads[h + SLOT_VERTEX_A]!]!;
-      let suffix: Buffer;
-      let suffix2: Buffer | undefined;
-      if (isEdges) {
-        const b = mapping[heads[h + SLOT_VERTEX_B]!]!;
-        if ((vertexFlags[a]! & vertexFlags[b]! & Flag.defined) === 0) stats.danglingEdges++;
-        const drop = policy.edge(vertexDrop(a), vertexDrop(b), heads[h + SLOT_FLAGS]!);
-        if (drop) {
-          count(drop);
-          continue;
-        }
-        const ra = outcome.resultOf(a) ?? UNATTRIBUTED;
-        const rb = outcome.resultOf(b) ?? UNATTRIBUTED;
-        suffix = svcOf(ra);
-        suffix2 = svcOf(rb);
-        if (activity) {
-          const svc = ra.svc || rb.svc;
-          let act = activity.get(svc);
-          if (!act) activity.set(svc, (act = { edges: 0, first: 0, last: 0, buckets: new Array<number>(task.activity!.count).fill(0) }));
-          addActivity(act, heads[h + SLOT_TIME]! >>> 0, task.activity!);
-        }
-      } else {
-        const result = outcome.resultOf(a);
-        const drop = policy.vertex(a, result, outcome, heads[h + SLOT_FLAGS]!);
-        if (drop) {
-          count(drop);
-          continue;
-        }
-        const res = result ?? UNATTRIBUTED;
-        suffix = suffixOf(res);
-        bump(perService, res.svc);
-        bump(perKind, res.kind);
-        bump(perNamespace, res.svcNamespace);
-        if (res.svc === '' && res.app) stats.ambiguous++;
-      }
-      stats.written++;
+      const suffixes = rows.decide(heads, h);
+      if (!suffixes) continue;
       out.index(ordinal);
       // The body is copied as bytes (fields moved as bytes when the segment's columns are in another order).
       if (remap && file) writeRemapped(out, bodies, bodyStart, bodyAt, keyFields, cols, remap, finalCount);
@@ -271,16 +288,14 @@ async function rowsOf(task: TableTask, out: RowOut, file: BufferedFile | undefin
         out.bytes(bodies, bodyStart, bodyAt);
         if (cols < finalCount) out.buffer(pad(finalCount - cols));
       }
-      out.buffer(suffix);
-      if (suffix2) out.buffer(suffix2);
+      for (const suffix of suffixes) out.buffer(suffix);
       out.buffer(tail);
-      // Written out as blocks fill, not once per spool block: a block of rows is several MB of output.
+      // Written out as blocks fill, not once per spool block: a block of rows is megabytes of output.
       if (file?.full) await file.flush();
     }
     bodyAt = 0;
-    if (file?.full) await file.flush();
   });
-  return { ...stats, perService: [...perService], perKind: [...perKind], perNamespace: [...perNamespace] };
+  return rows.stats();
 }
 
 /** For each final column, the segment column it comes from (-1: none); undefined when the orders agree. */
