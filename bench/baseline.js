@@ -31,7 +31,8 @@ function handle(buf, start, end) {
   if (s < end && buf[s] === COMMA) s++;
   if (end <= s || (end - s === 1 && (buf[s] === OPEN_BRACKET || buf[s] === CLOSE_BRACKET))) return;
   const rec = JSON.parse(buf.toString('utf8', s, end));
-  sink += rec.type.length;
+  // A SPADE record has a type; a Tetragon event is keyed by its event type.
+  sink += rec.type?.length ?? Object.keys(rec).length;
   records++;
 }
 

@@ -7,6 +7,7 @@
 //   node bench/run.js --quick           # just ~100 MB, no DuckDB, no id variants
 //   node bench/run.js --no-duckdb       # skip the DuckDB peers
 //   node bench/run.js --no-id-variants  # skip add-services on non-hex ids
+//   node bench/run.js --no-tetragon     # skip the ~200 MB Tetragon capture (baseline and add-services)
 //   node bench/run.js --no-results      # do not append to bench/results.md
 //   node bench/run.js --no-wait-idle    # start runs even while other processes keep the CPUs busy
 //   node bench/run.js --retries 0       # never repeat a run disturbed by other processes (default 2)
@@ -42,6 +43,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { CORPUS_DIR, DEFAULT_SOURCE, ID_STYLES, REPO_ROOT, generate, parseSize, sizeLabel } from './generate.js';
+import { generateTetragon } from './generate-tetragon.js';
+
+/** The Tetragon capture the benchmark measures beside the SPADE sizes. */
+const TETRAGON_BYTES = 200e6;
 
 /** The tool under test: the working tree's build, or a clean build of --ref (see buildRef). */
 let BIN = join(REPO_ROOT, 'bin', 'clarion-enrich.js');
@@ -66,11 +71,12 @@ const DUCKDB = join(REPO_ROOT, 'bench', 'duckdb.js');
 const ID_VARIANT_SIZE = '500MB';
 
 function parseArgs(argv) {
-  const opts = { sizes: ['100MB', '500MB', '1GB', '2GB'], results: true, waitIdle: true, retries: 2, repeat: 1, duckdb: true, idVariants: true };
+  const opts = { sizes: ['100MB', '500MB', '1GB', '2GB'], results: true, waitIdle: true, retries: 2, repeat: 1, duckdb: true, idVariants: true, tetragon: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--quick') Object.assign(opts, { sizes: ['100MB'], duckdb: false, idVariants: false });
+    if (a === '--quick') Object.assign(opts, { sizes: ['100MB'], duckdb: false, idVariants: false, tetragon: false });
     else if (a === '--no-duckdb') opts.duckdb = false;
+    else if (a === '--no-tetragon') opts.tetragon = false;
     else if (a === '--no-id-variants') opts.idVariants = false;
     else if (a === '--sizes') opts.sizes = String(argv[++i] ?? '').split(',').filter(Boolean);
     else if (a.startsWith('--sizes=')) opts.sizes = a.slice(8).split(',').filter(Boolean);
@@ -81,7 +87,7 @@ function parseArgs(argv) {
     else if (a === '--repeat') opts.repeat = Math.max(1, Number(argv[++i]) || 1);
     else if (a.startsWith('--ref=')) opts.ref = a.slice(6);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/run.js [--sizes 100MB,1GB] [--quick] [--no-duckdb] [--no-id-variants] [--no-results] [--no-wait-idle] [--retries N] [--ref <commit>] [--repeat N]');
+      console.log('usage: node bench/run.js [--sizes 100MB,1GB] [--quick] [--no-duckdb] [--no-id-variants] [--no-tetragon] [--no-results] [--no-wait-idle] [--retries N] [--ref <commit>] [--repeat N]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument ${a}`);
@@ -498,6 +504,56 @@ function runSpecs(gen, { label, bytes }, opts) {
   return specs;
 }
 
+/** One capture's runs (measured, repeated when disturbed), reported as they end. */
+async function runSize(label, gen, specs, opts, onCrash) {
+  const size = { label };
+  console.log(`\n== ${size.label}: ${gen.path} (${(gen.bytes / 1e6).toFixed(1)} MB, ${gen.records === null ? 'Tetragon events' : `${gen.records.toLocaleString('en-US')} records`}, ${gen.repetitions} repetitions${gen.reused ? ', reused' : `, generated in ${gen.seconds.toFixed(1)} s`})`);
+  await warmPageCache(gen.path);
+  const runs = [];
+  const report = (r) => {
+    if (r.status === 'ok') {
+      const other = r.otherCores === undefined ? '' : `, other load ${r.otherCores.toFixed(2)} cores${r.otherCores > CONTENDED ? ' (contended!)' : ''}`;
+      console.log(`  ${r.name.padEnd(13)} ${fmt(mbps(r)).padStart(7)} MB/s  ${fmt(r.peakRssBytes / MiB, 0).padStart(5)} MiB  ${fmt(r.seconds, 2)} s (wall ${fmt(r.wallSeconds, 2)} s, CPU ${fmt(r.cpuSeconds, 2)} s${other})`);
+    }
+    else console.log(`  ${r.name.padEnd(13)} ${r.status === 'n/a' ? 'not available' : 'FAILED'}${r.detail ? `: ${r.detail}` : ''}`);
+  };
+  // One run each; a run that other processes disturbed is repeated (at most --retries times).
+  const measure = async (run) => {
+    for (let attempt = 0; ; attempt++) {
+      await waitForIdle(opts.waitIdle);
+      const r = await run();
+      if (r.status !== 'ok' || !(r.otherCores > CONTENDED) || attempt >= opts.retries) return r;
+      console.log(`  (${r.name}: other processes used ${r.otherCores.toFixed(2)} cores during the run: measuring again)`);
+    }
+  };
+  // --repeat N: N interleaved rounds; each run keeps its fastest round, and its highest peak RSS.
+  const rounds = [];
+  for (let round = 1; round <= opts.repeat; round++) {
+    if (opts.repeat > 1) console.log(`  round ${round} of ${opts.repeat}`);
+    const got = [];
+    const take = (r) => {
+      report(r);
+      got.push(r);
+    };
+    for (const spec of specs) take(await measure(spec.run));
+    rounds.push(got);
+  }
+  for (const { name, idVariant } of specs) {
+    const all = rounds.map((g) => g.find((r) => r.name === name)).filter(Boolean);
+    const ok = all.filter((r) => r.status === 'ok');
+    if (ok.length === 0) {
+      runs.push(all.find((r) => r.status === 'failed') ?? all[0]);
+      continue;
+    }
+    const best = ok.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    runs.push({ ...best, idVariant, peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)), rounds: ok.length, failedRounds: all.length - ok.length });
+  }
+  for (const r of runs) if (r.status === 'ok' && !r.idVariant && r.bytes !== gen.bytes) console.log(`  warning: ${r.name} read ${r.bytes} bytes, the capture has ${gen.bytes}`);
+  for (const r of runs) if (r.status === 'ok' && !r.idVariant && gen.records !== null && r.records !== gen.records) console.log(`  warning: ${r.name} saw ${r.records} records, the capture has ${gen.records}`);
+  onCrash(runs.some((r) => r.status === 'failed' || r.failedRounds > 0));
+  return { label: size.label, capture: gen, runs };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const refSha = opts.ref ? buildRef(opts.ref) : undefined;
@@ -510,52 +566,18 @@ async function main() {
   let crashed = false;
   for (const size of sizes) {
     const gen = generate({ targetBytes: size.bytes });
-    console.log(`\n== ${size.label}: ${gen.path} (${(gen.bytes / 1e6).toFixed(1)} MB, ${gen.records.toLocaleString('en-US')} records, ${gen.repetitions} repetitions${gen.reused ? ', reused' : `, generated in ${gen.seconds.toFixed(1)} s`})`);
-    await warmPageCache(gen.path);
-    const runs = [];
-    const report = (r) => {
-      if (r.status === 'ok') {
-        const other = r.otherCores === undefined ? '' : `, other load ${r.otherCores.toFixed(2)} cores${r.otherCores > CONTENDED ? ' (contended!)' : ''}`;
-        console.log(`  ${r.name.padEnd(13)} ${fmt(mbps(r)).padStart(7)} MB/s  ${fmt(r.peakRssBytes / MiB, 0).padStart(5)} MiB  ${fmt(r.seconds, 2)} s (wall ${fmt(r.wallSeconds, 2)} s, CPU ${fmt(r.cpuSeconds, 2)} s${other})`);
-      }
-      else console.log(`  ${r.name.padEnd(13)} ${r.status === 'n/a' ? 'not available' : 'FAILED'}${r.detail ? `: ${r.detail}` : ''}`);
-    };
-    // One run each; a run that other processes disturbed is repeated (at most --retries times).
-    const measure = async (run) => {
-      for (let attempt = 0; ; attempt++) {
-        await waitForIdle(opts.waitIdle);
-        const r = await run();
-        if (r.status !== 'ok' || !(r.otherCores > CONTENDED) || attempt >= opts.retries) return r;
-        console.log(`  (${r.name}: other processes used ${r.otherCores.toFixed(2)} cores during the run: measuring again)`);
-      }
-    };
-    const specs = runSpecs(gen, size, opts);
-    // --repeat N: N interleaved rounds; each run keeps its fastest round, and its highest peak RSS.
-    const rounds = [];
-    for (let round = 1; round <= opts.repeat; round++) {
-      if (opts.repeat > 1) console.log(`  round ${round} of ${opts.repeat}`);
-      const got = [];
-      const take = (r) => {
-        report(r);
-        got.push(r);
-      };
-      for (const spec of specs) take(await measure(spec.run));
-      rounds.push(got);
-    }
-    for (const { name, idVariant } of specs) {
-      const all = rounds.map((g) => g.find((r) => r.name === name)).filter(Boolean);
-      const ok = all.filter((r) => r.status === 'ok');
-      if (ok.length === 0) {
-        runs.push(all.find((r) => r.status === 'failed') ?? all[0]);
-        continue;
-      }
-      const best = ok.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-      runs.push({ ...best, idVariant, peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)), rounds: ok.length, failedRounds: all.length - ok.length });
-    }
-    for (const r of runs) if (r.status === 'failed' || r.failedRounds > 0) crashed = true;
-    for (const r of runs) if (r.status === 'ok' && !r.idVariant && r.bytes !== gen.bytes) console.log(`  warning: ${r.name} read ${r.bytes} bytes, the capture has ${gen.bytes}`);
-    for (const r of runs) if (r.status === 'ok' && !r.idVariant && r.records !== gen.records) console.log(`  warning: ${r.name} saw ${r.records} records, the capture has ${gen.records}`);
-    results.push({ label: size.label, capture: gen, runs });
+    results.push(await runSize(size.label, gen, runSpecs(gen, size, opts), opts, (failed) => (crashed ||= failed)));
+  }
+  if (opts.tetragon) {
+    // Tetragon events, ~200 MB from the corpus' host capture: the tool beside the same baseline.
+    const gen = generateTetragon({ targetBytes: TETRAGON_BYTES });
+    const label = `tetragon ${sizeLabel(TETRAGON_BYTES)}`;
+    const addServices = (out) => ['add-services', gen.path, SERVICES, '-o', out, '--json', '--no-progress'];
+    const specs = [
+      { name: 'baseline', run: () => runBaseline(gen.path) },
+      { name: 'add-services', run: () => runTool('add-services', addServices) },
+    ];
+    results.push(await runSize(label, gen, specs, opts, (failed) => (crashed ||= failed)));
   }
 
   const rows = tableRows(results);
@@ -576,7 +598,7 @@ async function main() {
       `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory} RAM, ${machine.platform}`,
       `- Node ${machine.node}, commit ${machine.commit}`,
       ...(opts.repeat > 1 ? [`- ${opts.repeat} interleaved rounds: each run's fastest round, and its highest peak RSS`] : []),
-      ...results.map((s) => `- ${s.label} capture: ${(s.capture.bytes / 1e6).toFixed(1)} MB, ${s.capture.records.toLocaleString('en-US')} records (${s.capture.repetitions} × corpus)`),
+      ...results.map((s) => `- ${s.label} capture: ${(s.capture.bytes / 1e6).toFixed(1)} MB, ${s.capture.records === null ? 'Tetragon events' : `${s.capture.records.toLocaleString('en-US')} records`} (${s.capture.repetitions} × corpus)`),
       '',
       markdownTable(rows),
       '',

@@ -77,6 +77,7 @@ export function buildSummary(
       records: c.records,
       invalid: c.invalid,
       truncated: c.truncated,
+      ...(c.files ? { files: c.files } : {}),
     })),
     cluster,
     records: result.recordsByType,

@@ -24,7 +24,9 @@ export interface CaptureObservers {
 }
 
 export interface Pass1Capture {
+  /** The capture's path, or the name of a rotation set read as one stream (`files`). */
   path: string;
+  files: string[] | undefined;
   /** Set when several captures form one dataset. */
   label: string | undefined;
   segments: CaptureSegments;
@@ -221,7 +223,7 @@ function segmentTasks(captures: Pass1Capture[], options: Pass1Options): SegmentT
   captures.forEach((c, capture) => {
     for (const range of c.segments.ranges ?? [undefined]) {
       const { spoolDir, filters, safeCsv, skipInvalid, spool, loggedTimes } = options;
-      tasks.push({ segment: tasks.length, capture, path: c.path, range, seedColumns: c.segments.seedColumns, label: c.label, spoolDir, filters, safeCsv, skipInvalid, spool, loggedTimes });
+      tasks.push({ segment: tasks.length, capture, path: c.path, files: c.files, range, seedColumns: c.segments.seedColumns, label: c.label, spoolDir, filters, safeCsv, skipInvalid, spool, loggedTimes });
     }
   });
   return tasks;

@@ -3,6 +3,7 @@
 // the rows into files that appear only when everything succeeded, then the manifest. The output is
 // the same bytes whatever --jobs is.
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,14 +21,15 @@ import type { ClusterObjects } from '../kubernetes/objects.js';
 import { csvLine, csvTable, fieldWriter } from '../output/csv.js';
 import type { AtomicFile } from '../output/files.js';
 import { OutputDir, type WrittenFile, outputError } from '../output/out-dir.js';
-import { fileSha256 } from '../provenance/input.js';
+import { type InputPart, fileSha256 } from '../provenance/input.js';
+import { type CaptureFiles, groupRotationSets } from '../provenance/tetragon/rotation.js';
 import type { RejectCode } from '../provenance/records.js';
 import { type Executor, WorkerPool, inThreadExecutor } from './executor.js';
 import { type CaptureObservers, type Pass1Capture, type ScannedCapture, scanCaptures } from './pass1.js';
 import { type Pass2Stats, writeTables } from './pass2.js';
 import { type DropReason, type PolicySpec, eventFilter, policyFromSpec } from './policy.js';
 import type { ActivityGrid, ServiceActivity } from './segment-write.js';
-import { planSegments } from './segments.js';
+import { type CaptureSegments, planSegments } from './segments.js';
 import type { RecordFilters } from './spool.js';
 import { CAPTURE_COLUMN, type OutputHeader, type OutputNames, TABLES, type TableName, mergeColumns, outputHeader } from './tables.js';
 
@@ -140,6 +142,8 @@ export interface CaptureReport {
   invalid: number;
   truncated: { line: number; reason: string } | null;
   netns: NetnsReport[];
+  /** A rotation set read as one capture: its files, oldest first. */
+  files?: InputPart[];
 }
 
 /** What the capture(s) held that was odd but not fatal; each kind is warned about once. */
@@ -205,11 +209,14 @@ function attributorFor(options: DatasetOptions): Attributor {
   return options.match === 'legacy' ? new LegacyAttributor(options.cluster.services) : new AutoAttributor(buildClusterModel(options.cluster), options.nsMap, window);
 }
 
-export async function runDataset(options: DatasetOptions, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
+export async function runDataset(given: DatasetOptions, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
+  // One node's rotated files are one capture, read oldest to newest whatever the argument order.
+  const sets = groupRotationSets(given.captures);
+  const options = { ...given, captures: sets.map((s) => s.name) };
   const out = await OutputDir.open(options.outDir);
   const run: { exec?: Executor } = {};
   try {
-    return await runInto(out, options, run, summarize);
+    return await runInto(out, options, sets, run, summarize);
   } catch (err) {
     throw outputError(options.outDir, err) ?? err;
   } finally {
@@ -219,15 +226,27 @@ export async function runDataset(options: DatasetOptions, summarize: (result: Da
   }
 }
 
+/** A rotation set is read whole, as one stream (its size: what progress counts against). */
+async function wholeSet(files: string[]): Promise<CaptureSegments> {
+  const sizes = await Promise.all(files.map((f) => stat(f).then((s) => s.size, () => 0)));
+  return { ranges: undefined, seedColumns: undefined, size: sizes.reduce((n, x) => n + x, 0) };
+}
+
 /** Pass 1 over every capture: segments planned, scanned (in `run.exec`) and attributed (and events derived, with rules). */
-async function scanAll(options: DatasetOptions, spoolDir: string, run: { exec?: Executor }): Promise<{ scanned: ScannedCapture[]; jobs: number; events: DerivedEvents[] }> {
+async function scanAll(options: DatasetOptions, sets: CaptureFiles[], spoolDir: string, run: { exec?: Executor }): Promise<{ scanned: ScannedCapture[]; jobs: number; events: DerivedEvents[] }> {
   const requested = effectiveJobs(options.jobs, options.captures, Number.POSITIVE_INFINITY);
-  const plans = await Promise.all(options.captures.map((path) => planSegments(path, requested, options.segmentBytes)));
+  const plans = await Promise.all(options.captures.map((path, i) => (sets[i]!.files.length > 1 ? wholeSet(sets[i]!.files) : planSegments(path, requested, options.segmentBytes))));
   const jobs = effectiveJobs(options.jobs, options.captures, plans.reduce((n, p) => n + (p.ranges?.length ?? 1), 0));
   const exec = (run.exec = jobs > 1 ? new WorkerPool(jobs) : inThreadExecutor());
   const labels = captureLabels(options.captures);
   const multi = options.captures.length > 1;
-  const captures: Pass1Capture[] = options.captures.map((path, i) => ({ path, label: multi ? labels[i] : undefined, segments: plans[i]!, sha256: plans[i]!.ranges ? fileSha256(path) : undefined }));
+  const captures: Pass1Capture[] = options.captures.map((path, i) => ({
+    path,
+    files: sets[i]!.files.length > 1 ? sets[i]!.files : undefined,
+    label: multi ? labels[i] : undefined,
+    segments: plans[i]!,
+    sha256: plans[i]!.ranges ? fileSha256(path) : undefined,
+  }));
   const onProgress = options.onProgress;
   const events: DerivedEvents[] = [];
   const observers = (i: number): CaptureObservers => {
@@ -300,7 +319,7 @@ async function writeAlerts(out: OutputDir, spec: DetectionSpec, derived: Derived
   return { result, files: alertFilePaths(options.outDir, result), eventsFile };
 }
 
-async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Executor }, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
+async function runInto(out: OutputDir, options: DatasetOptions, sets: CaptureFiles[], run: { exec?: Executor }, summarize: (result: DatasetResult) => unknown): Promise<DatasetResult> {
   const warnings: string[] = [...(options.priorWarnings ?? [])];
   const warn = (m: string) => {
     warnings.push(m);
@@ -308,7 +327,7 @@ async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Ex
   };
   if (out.staleTemporaries > 0) warn(`${options.outDir}: removed ${out.staleTemporaries} temporary file(s) left by an interrupted run`);
   const spoolDir = await out.spoolDir();
-  const { scanned, jobs, events } = await scanAll(options, spoolDir, run);
+  const { scanned, jobs, events } = await scanAll(options, sets, spoolDir, run);
   checkScans(scanned, options.strict, warn);
   const { tables, renamedColumns, activity } = await writeRowTables(out, scanned, options, run.exec!, warn);
   const integrity = integrityOf(scanned, tables, warn);
@@ -329,6 +348,7 @@ async function runInto(out: OutputDir, options: DatasetOptions, run: { exec?: Ex
       invalid: s.read.invalid,
       truncated: s.read.truncated,
       netns: s.outcome.netns,
+      ...(s.segments[0]!.parts ? { files: s.segments[0]!.parts } : {}),
     })),
     recordsByType: addTypeCounts(scanned.map((s) => s.recordsByType)),
     tables,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BufferedFile } from '../output/files.js';
 import { ByteStrings, type FlatRecordBytes, annotationsFromBytes, bytesEqualAscii, keyNames } from '../provenance/flat-edge.js';
 import { IdIndex } from '../provenance/id-index.js';
-import { type OpenedInput, openInput, openInputRange } from '../provenance/input.js';
+import { type InputPart, type OpenedInput, openInput, openInputRange, openInputs } from '../provenance/input.js';
 import { type CapturePart, type ReadResult, type RecordSink, readProvenance } from '../provenance/reader.js';
 import type { EdgeRecord, ProvRecord, RejectCode } from '../provenance/records.js';
 import { type LogBatch, type LoggedTimes, LogWriter } from './record-log.js';
@@ -30,6 +30,8 @@ export interface SegmentTask extends ScanSettings {
   segment: number;
   capture: number;
   path: string;
+  /** Several files read as one stream, oldest first (a rotation set, rotation.ts); `path` names the set. */
+  files: string[] | undefined;
   /** A byte range of a plain line-layout file; undefined: the whole input (gzip, stdin, small files). */
   range: { start: number; end: number; part: CapturePart } | undefined;
   /** Columns each table's spool starts with (segments.ts). */
@@ -48,6 +50,8 @@ export interface SegmentScan extends SpoolResult {
   gzip: boolean;
   read: ReadResult;
   recordsByType: Record<string, number>;
+  /** A rotation set: each file read, with its size, gzip and sha256. */
+  parts: InputPart[] | undefined;
   /** The first and last edge time (whole epoch seconds), null when no edge had one. */
   edgeTimes: { first: number; last: number } | null;
   /** Rejected records (--skip-invalid), NDJSON with lines counted within the segment. */
@@ -152,7 +156,8 @@ function segmentSink(ids: IdIndex, types: TypeCounter, times: TimeRange, spool: 
 }
 
 async function openSegment(task: SegmentTask): Promise<OpenedInput> {
-  return task.range ? openInputRange(task.path, task.range.start, task.range.end) : openInput(task.path);
+  if (task.range) return openInputRange(task.path, task.range.start, task.range.end);
+  return task.files ? openInputs(task.path, task.files) : openInput(task.path);
 }
 
 /**
@@ -209,6 +214,7 @@ export async function scanSegment(task: SegmentTask, onBatch: (batch: LogBatch) 
     read,
     recordsByType: types.toRecord(),
     edgeTimes: times.max === 0 ? null : { first: times.min, last: times.max },
+    parts: task.files ? opened.parts?.() : undefined,
     rejectedFile: rejected && read.invalid > 0 ? rejected.path : undefined,
     rejectedByCode,
     ...spooled,

@@ -256,4 +256,24 @@ describe('through the CLI', () => {
     const serviceProcesses = [...gen.truth.processes].filter(([, p]) => p.services.length > 0 && !p.probe).map(([id]) => id);
     expect(kept.map((r) => r.id).sort()).toEqual(serviceProcesses.sort());
   });
+
+  it('preprocess on a rotation set given newest first: one capture, read oldest first, the same tables as the single export file', async () => {
+    const dir = path.join(work, 'cli-rotated');
+    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    const rotated = await writeRotatedExport(dir, gen.lines, 3, true);
+    const single = path.join(work, 'cli-single');
+    const set = path.join(work, 'cli-set');
+    const [a, b] = await Promise.all([
+      runCli(['preprocess', capture, '--services', CORAL_SERVICES, '-o', single], { cwd: work }),
+      runCli(['preprocess', ...[...rotated].reverse(), '--services', CORAL_SERVICES, '-o', set, '--json'], { cwd: work }),
+    ]);
+    expect([a.code, b.code], b.stderr).toEqual([0, 0]);
+    for (const f of ['app_process_vertices.csv', 'app_artifact_vertices.csv', 'app_edges.csv', 'app_service_flows.csv']) {
+      expect(await readFile(path.join(set, f), 'utf8'), f).toBe(await readFile(path.join(single, f), 'utf8'));
+    }
+    const summary = JSON.parse(b.stdout) as { inputs: { path: string; files: { name: string }[] }[] };
+    expect(summary.inputs).toHaveLength(1);
+    expect(summary.inputs[0]!.path).toBe(path.join(dir, 'tetragon.json'));
+    expect(summary.inputs[0]!.files.map((f) => f.name)).toEqual(rotated);
+  });
 });
