@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { mapNamespacesSettings } from '../src/commands/map-namespaces.js';
 import { InputError, UsageError } from '../src/errors.js';
 import type { NsMapFileOut } from '../src/kubernetes/ns-map.js';
-import type { RunSummary } from '../src/output/summary.js';
+import type { RunSummary } from '../src/pipeline/summary.js';
 import type { WireObject } from './support/cluster-data.js';
 import { singleContext, writeKubeconfig } from './support/kubeconfig.js';
 import { startMockApiServer } from './support/mock-apiserver.js';

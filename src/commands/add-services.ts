@@ -2,9 +2,9 @@
 // the service each one belongs to (and how that is known), in the research script's three CSVs.
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { type RunSummary, buildSummary } from '../output/summary.js';
+import { type RunSummary, buildSummary } from '../pipeline/summary.js';
 import { runDataset } from '../pipeline/run.js';
-import { ADD_SERVICES_FILES } from '../pipeline/tables.js';
+import { ADD_SERVICES_FILES } from '../output/run-files.js';
 import { addClusterOptions } from './cluster-options.js';
 import {
   type ClusterSourceOptions,

@@ -3,10 +3,10 @@
 // the captures, the summary printed, exit 5 when --fail-on is reached.
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { type RunSummary, buildSummary } from '../output/summary.js';
+import { type RunSummary, buildSummary } from '../pipeline/summary.js';
 import { distinctCaptures, expandCaptures } from '../pipeline/inputs.js';
 import { type DatasetResult, runDataset } from '../pipeline/run.js';
-import { PREPROCESS_FILES } from '../pipeline/tables.js';
+import { PREPROCESS_FILES } from '../output/run-files.js';
 import { addClusterOptions } from './cluster-options.js';
 import { assertStdinOnce, clearProgressLine, clusterInfo, collect, loadCluster, loadOptionalNsMap, printSummary, progressReporter, warnLine, writeRunReport } from './common.js';
 import { addRuleOptions, detectionSpec, parseFailOn } from './detection-common.js';

@@ -9,8 +9,8 @@ import { fetchClusterObjects } from '../kubernetes/fetch.js';
 import { loadClusterObjectsFile } from '../kubernetes/load.js';
 import { type ClusterObjects, emptyClusterObjects, kubectlJson, toKubectlList } from '../kubernetes/objects.js';
 import type { MatchMode } from '../pipeline/run.js';
-import type { RunSummary } from '../output/summary.js';
-import { formatSummary } from '../output/summary.js';
+import type { RunSummary } from '../pipeline/summary.js';
+import { formatSummary } from '../pipeline/summary.js';
 import { type ClusterOptionValues, clusterFetchOptionsFrom } from './cluster-options.js';
 
 export interface ClusterSourceOptions extends ClusterOptionValues {

@@ -11,7 +11,7 @@ import { IntColumn } from '../util/int-column.js';
 import type { Executor } from './executor.js';
 import { collectAfter } from './gc.js';
 import { type LogBatch, SegmentReplay } from './record-log.js';
-import type { ScanSettings, SegmentScan, SegmentTask } from './segment-scan.js';
+import type { InputFacts, ScanSettings, SegmentScan, SegmentTask } from './segment-scan.js';
 import type { CaptureSegments } from './segments.js';
 import { Flag, vertexRecordFlags } from './spool.js';
 
@@ -47,16 +47,10 @@ export interface ScannedSegment extends SegmentScan {
   mapping: Int32Array;
 }
 
-export interface ScannedCapture {
+/** A capture scanned and attributed; `read` counts lines over the whole capture. */
+export interface ScannedCapture extends InputFacts {
   path: string;
   label: string | undefined;
-  source: string;
-  bytes: number;
-  sha256: string;
-  gzip: boolean;
-  /** The capture's read result, lines counted over the whole capture. */
-  read: ReadResult;
-  recordsByType: Record<string, number>;
   segments: ScannedSegment[];
   outcome: AttributionOutcome;
   vertexFlags: IntColumn;

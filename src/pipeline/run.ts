@@ -31,12 +31,11 @@ import { type DropReason, type PolicySpec, eventFilter, policyFromSpec } from '.
 import type { ActivityGrid, ServiceActivity } from './segment-write.js';
 import { type CaptureSegments, planSegments } from './segments.js';
 import type { RecordFilters } from './spool.js';
-import { CAPTURE_COLUMN, type OutputHeader, type OutputNames, TABLES, type TableName, mergeColumns, outputHeader } from './tables.js';
+import { CAPTURE_COLUMN, type OutputHeader, TABLES, type TableName, mergeColumns, outputHeader } from './tables.js';
+import { FLOW_COLUMNS, MANIFEST_FILE, type OutputNames, REJECTED_FILE } from '../output/run-files.js';
 
 export type MatchMode = 'auto' | 'legacy';
 
-export const REJECTED_FILE = 'rejected.ndjson';
-export const MANIFEST_FILE = 'summary.json';
 
 export interface DatasetOptions {
   captures: string[];
@@ -175,7 +174,6 @@ export interface DatasetResult {
   staleRemoved: string[];
 }
 
-export const FLOW_COLUMNS = ['svc_from', 'src_address', 'svc_to', 'dst_address', 'dst_port', 'protocol', 'observed', 'connections', 'first_time', 'last_time'];
 
 function flowCells(f: FlowRow): string[] {
   return [f.svcFrom, f.srcAddress, f.svcTo, f.dstAddress, f.dstPort, f.protocol, f.observed, String(f.connections), f.firstTime, f.lastTime];

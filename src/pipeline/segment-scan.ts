@@ -40,9 +40,8 @@ export interface SegmentTask extends ScanSettings {
   label: string | undefined;
 }
 
-export interface SegmentScan extends SpoolResult {
-  segment: number;
-  capture: number;
+/** What reading an input (a capture, or a segment of one) tells about it. */
+export interface InputFacts {
   source: string;
   /** Raw (on-disk) bytes read; for a whole input also its sha256 and whether it was gzip. */
   bytes: number;
@@ -50,6 +49,11 @@ export interface SegmentScan extends SpoolResult {
   gzip: boolean;
   read: ReadResult;
   recordsByType: Record<string, number>;
+}
+
+export interface SegmentScan extends SpoolResult, InputFacts {
+  segment: number;
+  capture: number;
   /** A rotation set: each file read, with its size, gzip and sha256. */
   parts: InputPart[] | undefined;
   /** The first and last edge time (whole epoch seconds), null when no edge had one. */
@@ -149,8 +153,9 @@ function segmentSink(ids: IdIndex, types: TypeCounter, times: TimeRange, spool: 
       const [a, b] = recordIndices(rec, ids);
       if (rec.kind === 'edge') log.edge(rec.type, a, b, rec.annotations.operation, rec.annotations.time);
       else log.vertex(a, rec.type, rec.annotations);
-      if (rec.kind === 'edge') times.add(epochSecondsOf(rec.annotations.time));
-      spool?.record(rec, a, b);
+      const seconds = rec.kind === 'edge' ? epochSecondsOf(rec.annotations.time) : 0;
+      times.add(seconds);
+      spool?.record(rec, a, b, seconds);
     },
   };
 }

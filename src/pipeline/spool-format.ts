@@ -173,5 +173,6 @@ export function epochSeconds(data: Uint8Array, start: number, end: number): numb
 export function epochSecondsOf(time: string | undefined): number {
   return time === undefined ? 0 : epochSeconds(Buffer.from(time, 'latin1'), 0, time.length);
 }
+
 // Heads are written little-endian and read through Int32Array views, which use the machine's order.
 if (endianness() !== 'LE') throw new Error('the spool format reads heads as little-endian int32: this machine is big-endian');

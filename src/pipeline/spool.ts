@@ -5,7 +5,7 @@ import { type FieldWriter, fieldWriter } from '../output/csv.js';
 import { type FlatRecordBytes, MAX_KEYS, PositionalKeys, copyBytes } from '../provenance/flat-edge.js';
 import type { IdIndex } from '../provenance/id-index.js';
 import type { EdgeRecord, ProvRecord } from '../provenance/records.js';
-import { SpoolTableWriter, epochSecondsOf } from './spool-format.js';
+import { SpoolTableWriter } from './spool-format.js';
 import { ColumnSet, TABLES, type TableName, tableOfVertexType } from './tables.js';
 
 /** Output filters that need a record's annotations, so they are applied while it is parsed. */
@@ -156,13 +156,13 @@ export class SpoolWriter {
     return (since !== undefined && t < since) || (until !== undefined && t > until) ? Flag.outsideTimeWindow : 0;
   }
 
-  private edgeRow(a: number, b: number, from: string, to: string, type: string, time: string | undefined, annotationPart: string): void {
+  private edgeRow(a: number, b: number, from: string, to: string, type: string, time: string | undefined, seconds: number, annotationPart: string): void {
     const p = this.prefix;
     const f = this.field;
     const head = `${f(p + from)},${f(p + to)},${f(type)}`;
     const edges = this.tables.edges;
     edges.rows++;
-    edges.file.writeRow(edges.columns.keys.length, a, b, this.timeFlags(time), epochSecondsOf(time), head + annotationPart);
+    edges.file.writeRow(edges.columns.keys.length, a, b, this.timeFlags(time), seconds, head + annotationPart);
   }
 
   /**
@@ -170,7 +170,7 @@ export class SpoolWriter {
    * or, when it cannot be (ids needing quotes, a row too big for a block), from `asRecord()`.
    */
   flatEdgeBytes(e: FlatRecordBytes, a: number, b: number, time: string | undefined, seconds: number, asRecord: () => EdgeRecord): void {
-    if (!this.bytesRecord(this.tables.edges, e, true, a, b, this.timeFlags(time), seconds)) this.record(asRecord(), a, b);
+    if (!this.bytesRecord(this.tables.edges, e, true, a, b, this.timeFlags(time), seconds)) this.record(asRecord(), a, b, seconds);
   }
 
   /** A byte-located vertex, `ann` its annotations (decoded only for a filter or the fallback); fallback as above. */
@@ -217,11 +217,12 @@ export class SpoolWriter {
     table.file.writeRow(table.columns.keys.length, a, -1, flags, 0, body);
   }
 
-  record(rec: ProvRecord, a: number, b: number): void {
+  /** A record (the JSON.parse path); `seconds`: an edge's time in whole epoch seconds (0: none). */
+  record(rec: ProvRecord, a: number, b: number, seconds: number): void {
     const ann = rec.annotations;
     if (rec.kind === 'edge') {
       const annotationPart = this.tables.edges.annotationFields(ann);
-      this.edgeRow(a, b, rec.from, rec.to, rec.type, ann.time, annotationPart);
+      this.edgeRow(a, b, rec.from, rec.to, rec.type, ann.time, seconds, annotationPart);
       return;
     }
     const name = tableOfVertexType(rec.type);

@@ -31,7 +31,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../src/output/summary.js';
+import type { RunSummary } from '../../src/pipeline/summary.js';
 import { assertBuilt, repoRoot, runCli } from '../support/run-cli.js';
 
 const CORAL = path.resolve(repoRoot, '..', 'shared', 'corpus', 'coral');

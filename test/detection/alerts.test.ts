@@ -13,7 +13,7 @@ import { ConnectionIndex, flowKey, lateralRow, newFlowAlert, newFlows, readBasel
 import { pythonList, pythonString } from '../../src/detection/python-literal.js';
 import { makeFields } from '../../src/detection/sigma/event.js';
 import { InputError } from '../../src/errors.js';
-import { FLOW_COLUMNS } from '../../src/pipeline/run.js';
+import { FLOW_COLUMNS } from '../../src/output/run-files.js';
 import { csvTable } from '../../src/output/csv.js';
 
 function hasPython(): boolean {

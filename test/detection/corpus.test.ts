@@ -18,7 +18,7 @@ import type { FlowRow } from '../../src/attribution/result.js';
 import { type DetectionResult, detectInCaptures } from '../../src/detection/detect.js';
 import { readBaselineFlows } from '../../src/detection/lateral.js';
 import { csvTable } from '../../src/output/csv.js';
-import { FLOW_COLUMNS } from '../../src/pipeline/run.js';
+import { FLOW_COLUMNS } from '../../src/output/run-files.js';
 import { RuleSet } from '../../src/detection/rules.js';
 import { loadRules } from '../../src/detection/sigma/load.js';
 import { ATTACK_ALERTS as EXPECTED, withAttack } from '../support/attack-capture.js';

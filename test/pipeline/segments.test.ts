@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClusterObjectsFile } from '../../src/kubernetes/load.js';
 import type { ClusterObjects } from '../../src/kubernetes/objects.js';
 import { lineCuts, planSegments } from '../../src/pipeline/segments.js';
-import { ADD_SERVICES_FILES } from '../../src/pipeline/tables.js';
+import { ADD_SERVICES_FILES } from '../../src/output/run-files.js';
 import { repoRoot } from '../support/capture.js';
 
 const CORAL = path.resolve(repoRoot, '..', 'shared', 'corpus', 'coral');

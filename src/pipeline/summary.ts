@@ -1,8 +1,8 @@
 // The run summary: JSON for CI (`--json`), a short human report on stderr otherwise.
 import type { Level } from '../detection/sigma/levels.js';
-import type { DatasetResult, MatchMode } from '../pipeline/run.js';
-import { type DetectionSummaryFields, failOnOutcome, formatDetection } from './detection-summary.js';
-import type { TableName } from '../pipeline/tables.js';
+import { type DetectionSummaryFields, failOnOutcome, formatDetection } from '../output/detection-summary.js';
+import type { DatasetResult, MatchMode } from './run.js';
+import type { TableName } from './tables.js';
 
 export interface RunSummary extends Partial<DetectionSummaryFields> {
   command: string;
